@@ -1,0 +1,1 @@
+//! Host API of the GPU post-processor.

@@ -1,0 +1,2 @@
+//! `rle`: command-line front end (placeholder until the CLI lands).
+fn main() {}
