@@ -1,1 +1,32 @@
-//! Host API of the GPU post-processor.
+//! Host API of the GPU post-processor: RF-DETR instance-segmentation outputs
+//! (class logits, boxes, low-resolution mask logits) in, detections with COCO
+//! RLE masks out, computed by the Rust-built PTX kernels of `rle-kernels` and
+//! identical to the CPU reference `rle-reference` (same types, same bits).
+//!
+//! - [`Postprocessor`]: bound to one device and one stream, with a pool of
+//!   device buffers and mapped pinned host buffers reused frame after frame.
+//! - Inputs as host ndarrays ([`Postprocessor::run`]) or as device memory
+//!   ([`Postprocessor::run_device`], zero-copy for TensorRT / ONNX Runtime /
+//!   PyTorch users).
+//! - No GPU? [`Fallback::Cpu`] runs the reference; [`Fallback::Error`] says why.
+//!
+//! The driver is loaded dynamically (cudarc), so this crate builds and its
+//! tests run on machines without CUDA; [`driver_present`] tells whether one
+//! can be used.
+
+#![deny(missing_docs)]
+
+mod bundle;
+mod driver;
+mod error;
+mod launch;
+mod memory;
+mod params;
+mod postprocessor;
+mod tables;
+
+pub use bundle::{entries as ptx_entries, ptx_target, ptx_version, PTX};
+pub use driver::{driver_present, DeviceInfo};
+pub use error::{Error, Result};
+pub use params::{MaskDtype, Shapes};
+pub use postprocessor::{Config, DeviceInputs, Fallback, Postprocessor};

@@ -1,0 +1,114 @@
+//! Device selection, context and module loading. The PTX bundle is loaded
+//! eagerly when a [`Gpu`] is created, so a driver that cannot JIT it fails
+//! here, with a remedy, instead of in the middle of a video.
+
+use std::sync::Arc;
+
+use cudarc::driver::{result, sys, CudaContext};
+use rle_kernels::abi::{KERNEL_COPY_OUT, KERNEL_MASKS, KERNEL_SELECT};
+
+use crate::bundle;
+use crate::error::{DriverContext, Error, Result};
+
+/// Whether the CUDA driver library can be loaded on this machine. Must be
+/// checked before any other driver call: cudarc panics without it.
+pub fn driver_present() -> bool {
+    // SAFETY: only tries to dlopen libcuda.
+    unsafe { sys::is_culib_present() }
+}
+
+/// Facts about the device, for `rle info` and benchmark reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Ordinal.
+    pub ordinal: usize,
+    /// Marketing name, e.g. "NVIDIA H100 80GB HBM3".
+    pub name: String,
+    /// Compute capability `(major, minor)`.
+    pub compute_capability: (i32, i32),
+    /// `cuDriverGetVersion`, e.g. 13000.
+    pub driver_version: i32,
+    /// Multiprocessors.
+    pub multiprocessors: i32,
+}
+
+/// A context with the kernel module loaded.
+#[derive(Debug)]
+pub(crate) struct Gpu {
+    pub(crate) ctx: Arc<CudaContext>,
+    pub(crate) module: sys::CUmodule,
+    pub(crate) select: sys::CUfunction,
+    pub(crate) masks: sys::CUfunction,
+    pub(crate) copy_out: sys::CUfunction,
+    pub(crate) info: DeviceInfo,
+}
+
+// SAFETY: CUDA handles are usable from any thread once the context is bound
+// (every entry point binds it first).
+unsafe impl Send for Gpu {}
+// SAFETY: as above; the handles are never mutated after creation.
+unsafe impl Sync for Gpu {}
+
+fn driver_version() -> Result<i32> {
+    let mut v = 0;
+    // SAFETY: writes one int.
+    unsafe { sys::cuDriverGetVersion(&mut v) }.result().call("cuDriverGetVersion")?;
+    Ok(v)
+}
+
+impl Gpu {
+    /// Opens device `ordinal` and loads the embedded PTX.
+    pub(crate) fn open(ordinal: usize) -> Result<Self> {
+        if !driver_present() {
+            return Err(Error::NoDriver);
+        }
+        result::init().call("cuInit")?;
+        let count = result::device::get_count().call("cuDeviceGetCount")?;
+        if ordinal >= count.max(0) as usize {
+            return Err(Error::NoDevice { ordinal, count });
+        }
+        let ctx = CudaContext::new(ordinal).call("cuDevicePrimaryCtxRetain")?;
+        let driver_version = driver_version()?;
+        let src = std::ffi::CString::new(bundle::PTX).expect("the PTX bundle contains no NUL byte");
+        // SAFETY: a NUL-terminated PTX image; the context is bound by `new`.
+        let module = unsafe { result::module::load_data(src.as_ptr().cast()) }.map_err(|source| Error::PtxLoad {
+            ptx_version: bundle::ptx_version().to_string(),
+            ptx_target: bundle::ptx_target().to_string(),
+            driver_version,
+            source,
+        })?;
+        let function = |name: &'static str| -> Result<sys::CUfunction> {
+            let c = std::ffi::CString::new(name).expect("kernel names contain no NUL byte");
+            // SAFETY: looks up a symbol in the module just loaded.
+            unsafe { result::module::get_function(module, c) }.call("cuModuleGetFunction")
+        };
+        let attr = |a| ctx.attribute(a).call("cuDeviceGetAttribute");
+        let info = DeviceInfo {
+            ordinal,
+            name: ctx.name().call("cuDeviceGetName")?,
+            compute_capability: (
+                attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)?,
+                attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)?,
+            ),
+            driver_version,
+            multiprocessors: attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?,
+        };
+        Ok(Self {
+            select: function(KERNEL_SELECT)?,
+            masks: function(KERNEL_MASKS)?,
+            copy_out: function(KERNEL_COPY_OUT)?,
+            ctx,
+            module,
+            info,
+        })
+    }
+}
+
+impl Drop for Gpu {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_ok() {
+            // SAFETY: our own module; no kernel of it runs (owners synchronize).
+            let _ = unsafe { result::module::unload(self.module) };
+        }
+    }
+}

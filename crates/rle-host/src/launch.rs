@@ -1,0 +1,113 @@
+//! Every kernel launch of the crate, one typed function per kernel. This is
+//! the only module with `cuLaunchKernel`; each function's `// SAFETY:` line
+//! says what its caller proved about the pointers it passes.
+
+use std::ffi::c_void;
+
+use cudarc::driver::{result, sys};
+use rle_kernels::abi::{FrameParams, COPY_BLOCKS, COPY_THREADS, MASK_THREADS, SELECT_THREADS};
+
+use crate::driver::Gpu;
+use crate::error::{DriverContext, Result};
+
+/// Device addresses of one frame's buffers.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FrameBuffers {
+    pub(crate) images: u64,
+    pub(crate) logits: u64,
+    pub(crate) boxes: u64,
+    pub(crate) masks: u64,
+    pub(crate) thresholds: u64,
+    pub(crate) mapping: u64,
+    pub(crate) keys: u64,
+    pub(crate) scores: u64,
+    pub(crate) dets: u64,
+    pub(crate) det_count: u64,
+    pub(crate) counters: u64,
+    pub(crate) chars: u64,
+    pub(crate) spans: u64,
+    pub(crate) weights: u64,
+    pub(crate) host_dets: u64,
+    pub(crate) host_det_count: u64,
+    pub(crate) host_counters: u64,
+    pub(crate) host_chars: u64,
+}
+
+fn arg<T>(v: &T) -> *mut c_void {
+    (v as *const T).cast_mut().cast()
+}
+
+/// `rle_select`: grid = one block per image.
+///
+/// # Safety
+/// `b` holds buffers sized for `frame` (see the kernel's contract) and stays
+/// alive until the stream reaches this launch's completion.
+pub(crate) unsafe fn select(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+    let mut params = [
+        arg(frame),
+        arg(&b.images),
+        arg(&b.logits),
+        arg(&b.boxes),
+        arg(&b.thresholds),
+        arg(&b.mapping),
+        arg(&b.keys),
+        arg(&b.scores),
+        arg(&b.dets),
+        arg(&b.det_count),
+        arg(&b.counters),
+    ];
+    // SAFETY: the parameter list matches `rle_select`'s signature (pinned by
+    // entries.txt), every pointer is sized per the caller's contract.
+    unsafe {
+        result::launch_kernel(gpu.select, (frame.batch, 1, 1), (SELECT_THREADS, 1, 1), 0, stream, &mut params)
+            .call("cuLaunchKernel(rle_select)")
+    }
+}
+
+/// `rle_masks`: grid = `Q × B` detection slots.
+///
+/// # Safety
+/// As for [`select`]; `rle_select` was launched first on the same stream.
+pub(crate) unsafe fn masks(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+    let mut params = [
+        arg(frame),
+        arg(&b.images),
+        arg(&b.dets),
+        arg(&b.det_count),
+        arg(&b.masks),
+        arg(&b.spans),
+        arg(&b.weights),
+        arg(&b.chars),
+        arg(&b.counters),
+    ];
+    // SAFETY: matches `rle_masks`' signature; buffers sized per the contract,
+    // tables uploaded for every image's table references.
+    unsafe {
+        result::launch_kernel(gpu.masks, (frame.queries, frame.batch, 1), (MASK_THREADS, 1, 1), 0, stream, &mut params)
+            .call("cuLaunchKernel(rle_masks)")
+    }
+}
+
+/// `rle_copy_out`: a fixed small grid.
+///
+/// # Safety
+/// As for [`select`]; the host buffers are mapped and sized like their
+/// device counterparts.
+pub(crate) unsafe fn copy_out(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+    let mut params = [
+        arg(frame),
+        arg(&b.dets),
+        arg(&b.det_count),
+        arg(&b.counters),
+        arg(&b.chars),
+        arg(&b.host_dets),
+        arg(&b.host_det_count),
+        arg(&b.host_counters),
+        arg(&b.host_chars),
+    ];
+    // SAFETY: matches `rle_copy_out`'s signature; sizes per the contract.
+    unsafe {
+        result::launch_kernel(gpu.copy_out, (COPY_BLOCKS, 1, 1), (COPY_THREADS, 1, 1), 0, stream, &mut params)
+            .call("cuLaunchKernel(rle_copy_out)")
+    }
+}

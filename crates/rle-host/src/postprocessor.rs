@@ -1,0 +1,519 @@
+//! [`Postprocessor`]: RF-DETR segmentation outputs in, detections with COCO RLE
+//! masks out, on the GPU, identical to `rle_reference`.
+//!
+//! A frame is: one host→device copy of the parameter blob (and of the inputs,
+//! when they come from host memory), three kernel launches, one stream
+//! synchronization, then the host reads the results from mapped pinned memory.
+//! Buffers grow on demand and are reused, so after warm-up a frame allocates
+//! no device or pinned memory. If the COCO string arena turns out too small,
+//! it grows and the mask pass runs again (a second synchronization on that
+//! frame only).
+
+use cudarc::driver::{result, sys};
+use ndarray::{Array3, ShapeBuilder};
+use rle_kernels::abi::{DetRecord, FrameCounters, FrameParams};
+use rle_reference::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options};
+
+use crate::driver::{DeviceInfo, Gpu};
+use crate::error::{DriverContext, Error, Result};
+use crate::launch::{self, FrameBuffers};
+use crate::memory::{DeviceBuffer, MappedHost};
+use crate::params::{plan, FramePlan, MaskDtype, Shapes};
+use crate::tables::TableCache;
+
+/// What to do when no usable GPU is found at creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fallback {
+    /// Run the CPU reference instead (same results, much slower).
+    #[default]
+    Cpu,
+    /// Return the error.
+    Error,
+}
+
+/// Creation options.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Config {
+    /// CUDA device ordinal.
+    pub ordinal: usize,
+    /// Policy when no GPU can be used.
+    pub fallback: Fallback,
+}
+
+/// Model outputs already in device memory (e.g. TensorRT, ONNX Runtime or
+/// PyTorch tensors): dense row-major buffers of the declared shapes.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceInputs {
+    /// `B×Q×C` f32 logits.
+    pub logits: sys::CUdeviceptr,
+    /// `B×Q×4` f32 boxes.
+    pub boxes: sys::CUdeviceptr,
+    /// `B×Q×Mh×Mw` mask logits of `shapes.mask_dtype`.
+    pub masks: sys::CUdeviceptr,
+    /// Their shapes.
+    pub shapes: Shapes,
+}
+
+const ALIGN: usize = 256;
+const INITIAL_CHARS: usize = 1 << 20;
+
+fn align(v: usize) -> usize {
+    v.div_ceil(ALIGN) * ALIGN
+}
+
+/// The GPU side: device, stream and the reusable buffer pool.
+#[derive(Debug)]
+struct GpuState {
+    gpu: Gpu,
+    stream: sys::CUstream,
+    tables: TableCache,
+    blob: DeviceBuffer,
+    staging: MappedHost,
+    keys: DeviceBuffer,
+    scores: DeviceBuffer,
+    dets: DeviceBuffer,
+    det_count: DeviceBuffer,
+    counters: DeviceBuffer,
+    chars: DeviceBuffer,
+    out_dets: MappedHost,
+    out_det_count: MappedHost,
+    out_counters: MappedHost,
+    out_chars: MappedHost,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Gpu(Box<GpuState>),
+    Cpu,
+}
+
+/// The post-processor. One per thread (it owns a stream and its buffers);
+/// create several for several streams.
+#[derive(Debug)]
+pub struct Postprocessor {
+    backend: Backend,
+}
+
+/// Where each part of the uploaded blob starts.
+struct BlobLayout {
+    thresholds: usize,
+    mapping: usize,
+    logits: usize,
+    boxes: usize,
+    masks: usize,
+    end: usize,
+}
+
+impl BlobLayout {
+    fn new(plan: &FramePlan, inputs: Option<(usize, usize, usize)>) -> Self {
+        let images = std::mem::size_of_val(plan.images.as_slice());
+        let thresholds = align(images);
+        let mapping = thresholds + align(plan.thresholds.len() * 4);
+        let logits = mapping + align(plan.mapping.len() * 4);
+        let (l, b, m) = inputs.unwrap_or((0, 0, 0));
+        let boxes = logits + align(l);
+        let masks = boxes + align(b);
+        Self { thresholds, mapping, logits, boxes, masks, end: masks + align(m) }
+    }
+}
+
+fn shapes_of(batch: &Batch) -> Shapes {
+    let [b, q, mh, mw] = batch.masks.shape();
+    Shapes {
+        batch: b,
+        queries: q,
+        columns: batch.logits.shape()[2],
+        mask_h: mh,
+        mask_w: mw,
+        mask_dtype: match batch.masks {
+            MaskLogits::F32(_) => MaskDtype::F32,
+            MaskLogits::F16(_) => MaskDtype::F16,
+            MaskLogits::Bf16(_) => MaskDtype::Bf16,
+        },
+    }
+}
+
+/// Validates device-input shapes with the reference's own checks, by handing
+/// it zero-stride views of the declared shapes (only shapes are inspected).
+fn validate_shapes(s: &Shapes, metas: &[ImageMeta], opts: &Options) -> Result<()> {
+    let one = [0f32; 1];
+    let v3 = |d: (usize, usize, usize)| ndarray::ArrayView3::from_shape(d.strides((0, 0, 0)), &one);
+    let logits = v3((s.batch, s.queries, s.columns)).expect("zero strides fit any shape");
+    let boxes = v3((s.batch, s.queries, 4)).expect("zero strides fit any shape");
+    let masks = ndarray::ArrayView4::from_shape((s.batch, s.queries, s.mask_h, s.mask_w).strides((0, 0, 0, 0)), &one)
+        .expect("zero strides fit any shape");
+    let batch = Batch { logits, boxes, masks: MaskLogits::F32(masks) };
+    rle_reference::validate(&batch, metas, opts)?;
+    Ok(())
+}
+
+/// Checks that `[ptr, ptr + bytes)` lies inside one device allocation.
+fn check_device_range(field: &'static str, ptr: sys::CUdeviceptr, bytes: usize) -> Result<()> {
+    if ptr == 0 {
+        return Err(Error::DevicePointer { field, reason: "null device pointer".into() });
+    }
+    let (mut base, mut size) = (0, 0usize);
+    // SAFETY: queries the allocation containing `ptr`; writes two values.
+    let r = unsafe { sys::cuMemGetAddressRange_v2(&mut base, &mut size, ptr) }.result();
+    r.map_err(|e| Error::DevicePointer { field, reason: format!("{ptr:#x} is not device memory of this context ({e})") })?;
+    let available = (base + size as u64).saturating_sub(ptr);
+    if (bytes as u64) > available {
+        return Err(Error::DevicePointer {
+            field,
+            reason: format!("the declared shape needs {bytes} bytes but only {available} remain in its allocation"),
+        });
+    }
+    Ok(())
+}
+
+impl GpuState {
+    fn new(ordinal: usize) -> Result<Self> {
+        let gpu = Gpu::open(ordinal)?;
+        let ctx = gpu.ctx.clone();
+        let stream = result::stream::create(result::stream::StreamKind::NonBlocking).call("cuStreamCreate")?;
+        let d = || DeviceBuffer::empty(&ctx);
+        let h = || MappedHost::empty(&ctx);
+        Ok(Self {
+            tables: TableCache::new(d(), d()),
+            blob: d(),
+            staging: h(),
+            keys: d(),
+            scores: d(),
+            dets: d(),
+            det_count: d(),
+            counters: d(),
+            chars: d(),
+            out_dets: h(),
+            out_det_count: h(),
+            out_counters: h(),
+            out_chars: h(),
+            gpu,
+            stream,
+        })
+    }
+
+    /// Sizes every buffer for this frame (growth only happens while the
+    /// stream is idle: the previous frame ended with a synchronization).
+    fn reserve(&mut self, p: &FramePlan, blob: usize, scores: bool) -> Result<()> {
+        let f = &p.frame;
+        let entries = f.batch as usize * f.queries as usize * f.columns as usize;
+        let slots = f.batch as usize * f.queries as usize;
+        self.blob.ensure(blob)?;
+        self.staging.ensure(blob)?;
+        self.keys.ensure(entries * 4)?;
+        if scores {
+            self.scores.ensure(entries * 4)?;
+        }
+        self.dets.ensure(slots * size_of::<DetRecord>())?;
+        self.out_dets.ensure(slots * size_of::<DetRecord>())?;
+        self.det_count.ensure(f.batch as usize * 4)?;
+        self.out_det_count.ensure(f.batch as usize * 4)?;
+        self.counters.ensure(size_of::<FrameCounters>())?;
+        self.out_counters.ensure(size_of::<FrameCounters>())?;
+        self.chars.ensure(INITIAL_CHARS)?;
+        self.out_chars.ensure(self.chars.bytes())?;
+        Ok(())
+    }
+
+    fn buffers(&self, layout: &BlobLayout, inputs: (u64, u64, u64)) -> FrameBuffers {
+        let blob = self.blob.ptr();
+        FrameBuffers {
+            images: blob,
+            thresholds: blob + layout.thresholds as u64,
+            mapping: blob + layout.mapping as u64,
+            logits: inputs.0,
+            boxes: inputs.1,
+            masks: inputs.2,
+            keys: self.keys.ptr(),
+            scores: self.scores.ptr(),
+            dets: self.dets.ptr(),
+            det_count: self.det_count.ptr(),
+            counters: self.counters.ptr(),
+            chars: self.chars.ptr(),
+            spans: self.tables.dev_spans.ptr(),
+            weights: self.tables.dev_weights.ptr(),
+            host_dets: self.out_dets.dev(),
+            host_det_count: self.out_det_count.dev(),
+            host_counters: self.out_counters.dev(),
+            host_chars: self.out_chars.dev(),
+        }
+    }
+
+    fn sync(&self, stream: sys::CUstream) -> Result<()> {
+        // SAFETY: a stream of our context.
+        unsafe { result::stream::synchronize(stream) }.call("cuStreamSynchronize")
+    }
+
+    fn counters_now(&self) -> FrameCounters {
+        let raw = self.out_counters.bytes(size_of::<FrameCounters>());
+        // SAFETY: FrameCounters is plain data and `raw` holds one (unaligned read).
+        unsafe { std::ptr::read_unaligned(raw.as_ptr().cast::<FrameCounters>()) }
+    }
+
+    /// Runs a planned frame whose blob is staged; inputs are device addresses.
+    fn execute(
+        &mut self,
+        plan: &mut FramePlan,
+        layout: &BlobLayout,
+        inputs: (u64, u64, u64),
+        stream: sys::CUstream,
+    ) -> Result<Vec<ImageResult>> {
+        self.tables.upload(stream)?;
+        plan.frame.chars_capacity = self.chars.bytes().min(u32::MAX as usize) as u32;
+        // SAFETY: staging and blob hold `layout.end` bytes (reserve).
+        unsafe {
+            let src = std::slice::from_raw_parts(self.staging.host_ptr().cast::<u8>(), layout.end);
+            result::memcpy_htod_async(self.blob.ptr(), src, stream).call("cuMemcpyHtoDAsync(frame)")?;
+        }
+        let mut bufs = self.buffers(layout, inputs);
+        // SAFETY: every buffer was sized by `reserve` for `plan.frame`; the
+        // inputs were validated (host path: our staging; device path:
+        // `check_device_range`); the stream is synchronized before reading.
+        unsafe {
+            launch::select(&self.gpu, stream, &plan.frame, &bufs)?;
+            launch::masks(&self.gpu, stream, &plan.frame, &bufs)?;
+            launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
+        }
+        self.sync(stream)?;
+        let c = self.counters_now();
+        if c.overflowed > 0 {
+            // The arena was too small: grow it and redo the mask pass only.
+            let need = usize::try_from(c.chars_used).unwrap_or(usize::MAX);
+            if need > u32::MAX as usize {
+                return Err(Error::Limit { what: "COCO strings of one frame (bytes)".into(), limit: u64::from(u32::MAX), got: c.chars_used });
+            }
+            self.chars.ensure(need)?;
+            self.out_chars.ensure(self.chars.bytes())?;
+            plan.frame.chars_capacity = self.chars.bytes().min(u32::MAX as usize) as u32;
+            bufs = self.buffers(layout, inputs);
+            // SAFETY: as above; the counters are reset before the rerun.
+            unsafe {
+                result::memset_d8_async(self.counters.ptr(), 0, size_of::<FrameCounters>(), stream).call("cuMemsetD8Async")?;
+                launch::masks(&self.gpu, stream, &plan.frame, &bufs)?;
+                launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
+            }
+            self.sync(stream)?;
+        }
+        Ok(self.assemble(plan))
+    }
+
+    /// Builds the results from the mapped output buffers.
+    fn assemble(&self, plan: &FramePlan) -> Vec<ImageResult> {
+        let f = &plan.frame;
+        let c = self.counters_now();
+        let counts = self.out_det_count.bytes(f.batch as usize * 4);
+        let dets_raw = self.out_dets.bytes(f.batch as usize * f.queries as usize * size_of::<DetRecord>());
+        let chars = self.out_chars.bytes((c.chars_used as usize).min(self.out_chars_len()));
+        (0..f.batch as usize)
+            .map(|b| {
+                let n = u32::from_le_bytes(counts[b * 4..b * 4 + 4].try_into().expect("4 bytes")) as usize;
+                let detections = (0..n.min(f.queries as usize))
+                    .map(|i| {
+                        let at = (b * f.queries as usize + i) * size_of::<DetRecord>();
+                        // SAFETY: DetRecord is plain data; `at` is in bounds.
+                        let d: DetRecord = unsafe { std::ptr::read_unaligned(dets_raw[at..].as_ptr().cast()) };
+                        let (o, l) = (d.chars_offset as usize, d.chars_len as usize);
+                        Detection {
+                            query: d.query,
+                            column: d.column,
+                            class_id: d.class_id,
+                            score: f32::from_bits(d.score_bits),
+                            xyxy: d.xyxy,
+                            mask: CocoRle { size: plan.mask_sizes[b], counts: chars[o..o + l].to_vec() },
+                        }
+                    })
+                    .collect();
+                ImageResult { image_size: plan.image_sizes[b], detections, near_decisions: Vec::new() }
+            })
+            .collect()
+    }
+
+    fn out_chars_len(&self) -> usize {
+        self.chars.bytes()
+    }
+
+    fn read_scores(&self, s: &Shapes) -> Result<Array3<f32>> {
+        let mut v = vec![0f32; s.batch * s.queries * s.columns];
+        // SAFETY: the scores buffer holds this many floats (reserve), and the
+        // stream that wrote them was synchronized.
+        unsafe { result::memcpy_dtoh_sync(&mut v, self.scores.ptr()) }.call("cuMemcpyDtoH(scores)")?;
+        Ok(Array3::from_shape_vec((s.batch, s.queries, s.columns), v).expect("length matches the shape"))
+    }
+}
+
+impl Drop for GpuState {
+    fn drop(&mut self) {
+        if self.gpu.ctx.bind_to_thread().is_ok() {
+            // SAFETY: our own stream; nothing of ours runs on it after a frame.
+            unsafe {
+                let _ = result::stream::synchronize(self.stream);
+                let _ = result::stream::destroy(self.stream);
+            }
+        }
+    }
+}
+
+// SAFETY: the stream and buffers are owned; `&mut self` serializes their use.
+unsafe impl Send for GpuState {}
+
+/// Copies an ndarray view into `dst` in logical (row-major) order.
+fn stage<T: Copy>(staging: &mut MappedHost, offset: usize, view: ndarray::ArrayViewD<'_, T>) {
+    if let Some(s) = view.as_slice() {
+        staging.write(offset, s);
+    } else {
+        let v: Vec<T> = view.iter().copied().collect();
+        staging.write(offset, &v);
+    }
+}
+
+impl Postprocessor {
+    /// Opens the device and loads the kernels, or falls back per `config`.
+    pub fn new(config: Config) -> Result<Self> {
+        match GpuState::new(config.ordinal) {
+            Ok(g) => Ok(Self { backend: Backend::Gpu(Box::new(g)) }),
+            Err(e @ (Error::NoDriver | Error::NoDevice { .. })) if config.fallback == Fallback::Cpu => {
+                let _ = e;
+                Ok(Self { backend: Backend::Cpu })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A post-processor that always runs the CPU reference.
+    pub fn cpu() -> Self {
+        Self { backend: Backend::Cpu }
+    }
+
+    /// Whether frames run on the GPU.
+    pub fn is_gpu(&self) -> bool {
+        matches!(self.backend, Backend::Gpu(_))
+    }
+
+    /// The device, when running on the GPU.
+    pub fn device_info(&self) -> Option<&DeviceInfo> {
+        match &self.backend {
+            Backend::Gpu(g) => Some(&g.gpu.info),
+            Backend::Cpu => None,
+        }
+    }
+
+    /// Fills every device buffer and mapped output buffer with the byte
+    /// `0xA5`, so a test can prove that results were written by this frame and
+    /// not left over from an earlier one. Test support; costs a synchronization.
+    #[doc(hidden)]
+    pub fn poison_buffers(&mut self) -> Result<()> {
+        let Backend::Gpu(g) = &mut self.backend else { return Ok(()) };
+        g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        for d in [&g.keys, &g.scores, &g.dets, &g.det_count, &g.counters, &g.chars, &g.blob] {
+            if d.bytes() > 0 {
+                // SAFETY: fills our own allocation of that many bytes.
+                unsafe { result::memset_d8_async(d.ptr(), 0xA5, d.bytes(), g.stream) }.call("cuMemsetD8Async(poison)")?;
+            }
+        }
+        g.sync(g.stream)?;
+        for h in [&mut g.out_dets, &mut g.out_det_count, &mut g.out_counters, &mut g.out_chars] {
+            let n = h.capacity();
+            h.write(0, &vec![0xA5u8; n]);
+        }
+        Ok(())
+    }
+
+    /// Post-processes a batch held in host memory.
+    pub fn run(&mut self, batch: &Batch, metas: &[ImageMeta], opts: &Options) -> Result<Vec<ImageResult>> {
+        self.run_host(batch, metas, opts, false).map(|(r, _)| r)
+    }
+
+    /// Like [`run`](Self::run) but also returns every sigmoid score the GPU
+    /// computed (`B×Q×C`), for bit-exact comparisons. Costs an extra copy.
+    pub fn run_with_scores(
+        &mut self,
+        batch: &Batch,
+        metas: &[ImageMeta],
+        opts: &Options,
+    ) -> Result<(Vec<ImageResult>, Option<Array3<f32>>)> {
+        self.run_host(batch, metas, opts, true)
+    }
+
+    fn run_host(
+        &mut self,
+        batch: &Batch,
+        metas: &[ImageMeta],
+        opts: &Options,
+        scores: bool,
+    ) -> Result<(Vec<ImageResult>, Option<Array3<f32>>)> {
+        rle_reference::validate(batch, metas, opts)?;
+        let g = match &mut self.backend {
+            Backend::Cpu => return Ok((rle_reference::postprocess(batch, metas, opts)?, None)),
+            Backend::Gpu(g) => g,
+        };
+        let s = shapes_of(batch);
+        let mut plan = plan(&s, metas, opts, &mut g.tables, 0, scores)?;
+        let sizes = (batch.logits.len() * 4, batch.boxes.len() * 4, batch.logits.len() / s.columns * s.mask_h * s.mask_w * s.mask_dtype.size());
+        let layout = BlobLayout::new(&plan, Some(sizes));
+        g.reserve(&plan, layout.end, scores)?;
+        stage_params(&mut g.staging, &plan, &layout);
+        stage(&mut g.staging, layout.logits, batch.logits.into_dyn());
+        stage(&mut g.staging, layout.boxes, batch.boxes.into_dyn());
+        match batch.masks {
+            MaskLogits::F32(m) => stage(&mut g.staging, layout.masks, m.into_dyn()),
+            MaskLogits::F16(m) => stage(&mut g.staging, layout.masks, m.into_dyn()),
+            MaskLogits::Bf16(m) => stage(&mut g.staging, layout.masks, m.into_dyn()),
+        }
+        let base = g.blob.ptr();
+        let inputs = (base + layout.logits as u64, base + layout.boxes as u64, base + layout.masks as u64);
+        let stream = g.stream;
+        let results = g.execute(&mut plan, &layout, inputs, stream)?;
+        let sc = if scores { Some(g.read_scores(&s)?) } else { None };
+        Ok((results, sc))
+    }
+
+    /// Post-processes a batch already in device memory, on `stream` (the
+    /// post-processor's own stream when `None`). Zero-copy: the kernels read
+    /// the caller's buffers directly.
+    ///
+    /// # Safety
+    /// The device buffers must hold initialized data of the declared shapes and
+    /// must not be written until this call returns; `stream` must belong to
+    /// this post-processor's context. Null pointers and buffers shorter than the
+    /// shapes are detected and rejected.
+    pub unsafe fn run_device(
+        &mut self,
+        inputs: &DeviceInputs,
+        stream: Option<sys::CUstream>,
+        metas: &[ImageMeta],
+        opts: &Options,
+    ) -> Result<Vec<ImageResult>> {
+        let s = inputs.shapes;
+        validate_shapes(&s, metas, opts)?;
+        let g = match &mut self.backend {
+            Backend::Cpu => {
+                return Err(Error::DevicePointer { field: "inputs", reason: "device inputs need a GPU, and this post-processor runs on the CPU".into() })
+            }
+            Backend::Gpu(g) => g,
+        };
+        g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        let slots = s.batch * s.queries;
+        check_device_range("inputs.logits", inputs.logits, slots * s.columns * 4)?;
+        check_device_range("inputs.boxes", inputs.boxes, slots * 16)?;
+        check_device_range("inputs.masks", inputs.masks, slots * s.mask_h * s.mask_w * s.mask_dtype.size())?;
+        let mut plan = plan(&s, metas, opts, &mut g.tables, 0, false)?;
+        let layout = BlobLayout::new(&plan, None);
+        g.reserve(&plan, layout.end, false)?;
+        stage_params(&mut g.staging, &plan, &layout);
+        let stream = stream.unwrap_or(g.stream);
+        g.execute(&mut plan, &layout, (inputs.logits, inputs.boxes, inputs.masks), stream)
+    }
+}
+
+fn stage_params(staging: &mut MappedHost, plan: &FramePlan, layout: &BlobLayout) {
+    staging.write(0, &plan.images);
+    staging.write(layout.thresholds, &plan.thresholds);
+    staging.write(layout.mapping, &plan.mapping);
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    is_send::<Postprocessor>();
+    let _ = FrameParams::default();
+}

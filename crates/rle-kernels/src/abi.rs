@@ -1,0 +1,203 @@
+//! The host/device ABI: parameter and record structs shared by the kernels and
+//! `rle-host`, written once. Plain data only (integers, floats, arrays of them):
+//! no `bool`, no enums, so both sides agree on every bit. Layouts are pinned
+//! with const asserts; `crates/rle-host/ptx/entries.txt` snapshots the PTX
+//! parameter lists so drift shows in review.
+
+/// Entry point: sigmoid, exact flat top-k, validity, threshold, sort, boxes.
+pub const KERNEL_SELECT: &str = "rle_select";
+/// Entry point: sparse mask evaluation, run detection and COCO strings.
+pub const KERNEL_MASKS: &str = "rle_masks";
+/// Entry point: copies the frame's results into mapped pinned host memory.
+pub const KERNEL_COPY_OUT: &str = "rle_copy_out";
+/// Every entry point the PTX bundle must contain.
+pub const KERNELS: [&str; 3] = [KERNEL_SELECT, KERNEL_MASKS, KERNEL_COPY_OUT];
+
+/// Threads per block of `rle_select` (one block per image).
+pub const SELECT_THREADS: u32 = 512;
+/// Largest `Q` the select kernel holds in shared memory.
+pub const MAX_QUERIES: u32 = 2048;
+/// Threads per block of `rle_masks` (one block per detection slot).
+pub const MASK_THREADS: u32 = 256;
+/// Canvas pixels each mask thread evaluates per tile.
+pub const MASK_ITEMS: u32 = 8;
+/// Threads per block and blocks of `rle_copy_out`.
+pub const COPY_THREADS: u32 = 256;
+/// Blocks of `rle_copy_out`.
+pub const COPY_BLOCKS: u32 = 32;
+
+/// `FrameParams::mask_dtype` values.
+pub mod dtype {
+    /// float32 mask logits.
+    pub const F32: u32 = 0;
+    /// float16 mask logits.
+    pub const F16: u32 = 1;
+    /// bfloat16 mask logits.
+    pub const BF16: u32 = 2;
+}
+
+/// `FrameParams::resize_mode` values.
+pub mod resize_mode {
+    /// torchvision antialiased bilinear (SPEC §3.3–3.4).
+    pub const ANTIALIASED: u32 = 0;
+    /// plain `F.interpolate` bilinear (SPEC §3.9).
+    pub const BILINEAR: u32 = 1;
+}
+
+/// Marker for "no cap" in [`FrameParams::max_detections`].
+pub const NO_MAX_DETECTIONS: u32 = u32::MAX;
+
+/// Per-frame parameters, passed by value to every kernel.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FrameParams {
+    /// Images in the batch `B`.
+    pub batch: u32,
+    /// Queries `Q`.
+    pub queries: u32,
+    /// Logit columns `C`.
+    pub columns: u32,
+    /// Mask height `Mh`.
+    pub mask_h: u32,
+    /// Mask width `Mw`.
+    pub mask_w: u32,
+    /// Named output classes (used when `mapping_len == 0`).
+    pub num_classes: u32,
+    /// Length `L` of the class mapping; 0 means no remapping.
+    pub mapping_len: u32,
+    /// Length of the per-class threshold array; 0 means scalar `threshold`.
+    pub threshold_len: u32,
+    /// Scalar threshold, already rounded to f32.
+    pub threshold: f32,
+    /// Cap after sorting, or [`NO_MAX_DETECTIONS`].
+    pub max_detections: u32,
+    /// One of [`dtype`].
+    pub mask_dtype: u32,
+    /// One of [`resize_mode`].
+    pub resize_mode: u32,
+    /// Capacity of the COCO string arena in bytes.
+    pub chars_capacity: u32,
+    /// Non-zero: `rle_select` writes every sigmoid score to `scores_out`.
+    pub write_scores: u32,
+}
+
+/// Per-image parameters (one record per image of the batch).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ImageParams {
+    /// `f32(Dw)`, `f32(Dh)`: the denorm size.
+    pub denorm_w: f32,
+    /// See `denorm_w`.
+    pub denorm_h: f32,
+    /// `f32(pad_left)`, `f32(pad_top)`.
+    pub pad_left: f32,
+    /// See `pad_left`.
+    pub pad_top: f32,
+    /// `f32(scale_width)`, `f32(scale_height)`.
+    pub scale_w: f32,
+    /// See `scale_w`.
+    pub scale_h: f32,
+    /// `f32(offset_x)`, `f32(offset_y)`; added to boxes only when `paste != 0`.
+    pub offset_x: f32,
+    /// See `offset_x`.
+    pub offset_y: f32,
+    /// `f32(Wo)`, `f32(Ho)`: the box clamp bounds.
+    pub orig_w: f32,
+    /// See `orig_w`.
+    pub orig_h: f32,
+    /// Non-zero when the mask is pasted into the original-size canvas.
+    pub paste: u32,
+    /// Mask window after the padding crop/extension, in source rows/columns:
+    /// window pixel `(y, x)` is source `(y + win_top, x + win_left)`, or 0.0
+    /// outside the source.
+    pub win_top: i32,
+    /// See `win_top`.
+    pub win_left: i32,
+    /// Window height `h` (input length of the vertical resize).
+    pub win_h: u32,
+    /// Window width `w`.
+    pub win_w: u32,
+    /// Resized size `S`: `Hs`.
+    pub out_h: u32,
+    /// `Ws`.
+    pub out_w: u32,
+    /// Final mask (canvas) height: `Ho` when pasting, else `Hs`.
+    pub canvas_h: u32,
+    /// Final mask width.
+    pub canvas_w: u32,
+    /// Row of the canvas where resized row 0 lands (`oy` when pasting, else 0).
+    pub paste_y: u32,
+    /// Column of the canvas where resized column 0 lands.
+    pub paste_x: u32,
+    /// Index of the vertical table's first [`TapSpan`] in the span buffer.
+    pub ytab: u32,
+    /// Index of its first weight in the weight buffer.
+    pub yweights: u32,
+    /// Weights stored per output row.
+    pub yslots: u32,
+    /// Same three for the horizontal table.
+    pub xtab: u32,
+    /// See `xtab`.
+    pub xweights: u32,
+    /// See `xtab`.
+    pub xslots: u32,
+    /// Padding to a multiple of 8 bytes.
+    pub _pad: u32,
+}
+
+/// Taps of one output index of a resize table: source indices
+/// `min(first + j, n - 1)` for `j < count` (the clamp only ever binds for plain
+/// bilinear at the last source row, where CUDA reads that row twice).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TapSpan {
+    /// First source index.
+    pub first: u32,
+    /// Number of taps.
+    pub count: u32,
+}
+
+/// One detection, written by `rle_select` and completed by `rle_masks`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DetRecord {
+    /// Query index.
+    pub query: u32,
+    /// Logit column.
+    pub column: u32,
+    /// Output class id.
+    pub class_id: i32,
+    /// f32 bits of the sigmoid score.
+    pub score_bits: u32,
+    /// `[x1, y1, x2, y2]`.
+    pub xyxy: [i32; 4],
+    /// Byte offset of the COCO string in the arena.
+    pub chars_offset: u32,
+    /// Its length in bytes.
+    pub chars_len: u32,
+    /// Number of foreground runs.
+    pub runs: u32,
+    /// Padding.
+    pub _pad: u32,
+}
+
+/// Frame-level counters written by the kernels.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameCounters {
+    /// Bytes of the string arena handed out (may exceed the capacity: then the
+    /// strings that did not fit were not written and the host grows the arena
+    /// to at least this size and runs the mask pass again).
+    pub chars_used: u64,
+    /// Detections whose string did not fit.
+    pub overflowed: u32,
+    /// Padding.
+    pub _pad: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<FrameParams>() == 56);
+const _: () = assert!(core::mem::size_of::<ImageParams>() == 112);
+const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
+const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
+const _: () = assert!(core::mem::size_of::<FrameCounters>() == 16);
+const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

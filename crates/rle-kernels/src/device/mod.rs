@@ -1,0 +1,164 @@
+//! Device-only code (nvptx64): thread-index and barrier wrappers, static shared
+//! memory, warp/block scans, and the kernel entry points.
+//!
+//! Shared memory: rustc's NVPTX backend has no way to place a Rust static in
+//! the `.shared` state space, so each kernel declares its one shared array with
+//! inline PTX at function scope ([`shared_bytes!`]) and gets a generic pointer
+//! to it. The macro must run exactly once per kernel (a second expansion in the
+//! same kernel would declare the symbol twice and ptxas would reject the PTX).
+
+use core::arch::asm;
+use core::arch::nvptx;
+
+mod copy_out;
+mod masks;
+mod select;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // SAFETY: `trap` aborts the kernel; the host sees a launch error.
+    unsafe { nvptx::trap() }
+}
+
+/// Declares a `.shared` byte array of `$bytes` bytes named `$name` in the
+/// calling kernel and evaluates to a generic `*mut u8` pointing at it.
+macro_rules! shared_bytes {
+    ($name:literal, $bytes:literal) => {{
+        let p: u64;
+        // SAFETY: declares per-block shared storage and converts its address
+        // to a generic pointer; no memory is touched.
+        unsafe {
+            core::arch::asm!(
+                concat!(".shared .align 16 .b8 ", $name, "[", $bytes, "];"),
+                concat!("cvta.shared.u64 {p}, ", $name, ";"),
+                p = out(reg64) p,
+            );
+        }
+        p as *mut u8
+    }};
+}
+pub(crate) use shared_bytes;
+
+#[inline(always)]
+pub(crate) fn tid() -> u32 {
+    // SAFETY: reads a special register.
+    unsafe { nvptx::_thread_idx_x() as u32 }
+}
+
+#[inline(always)]
+pub(crate) fn ntid() -> u32 {
+    // SAFETY: reads a special register.
+    unsafe { nvptx::_block_dim_x() as u32 }
+}
+
+#[inline(always)]
+pub(crate) fn bid_x() -> u32 {
+    // SAFETY: reads a special register.
+    unsafe { nvptx::_block_idx_x() as u32 }
+}
+
+#[inline(always)]
+pub(crate) fn bid_y() -> u32 {
+    // SAFETY: reads a special register.
+    unsafe { nvptx::_block_idx_y() as u32 }
+}
+
+#[inline(always)]
+pub(crate) fn nbid_x() -> u32 {
+    // SAFETY: reads a special register.
+    unsafe { nvptx::_grid_dim_x() as u32 }
+}
+
+/// `__syncthreads()`: every thread of the block must reach it.
+#[inline(always)]
+pub(crate) fn sync() {
+    // SAFETY: a block-wide barrier; callers keep it out of divergent code.
+    unsafe { nvptx::_syncthreads() }
+}
+
+#[inline(always)]
+fn shfl_up(v: u32, delta: u32) -> u32 {
+    let r: u32;
+    // SAFETY: full-warp shuffle; every caller runs it with all 32 lanes active.
+    unsafe {
+        asm!("shfl.sync.up.b32 {r}, {v}, {d}, 0, -1;", r = out(reg32) r, v = in(reg32) v, d = in(reg32) delta);
+    }
+    r
+}
+
+/// Inclusive prefix sum over the 32 lanes of a warp.
+#[inline(always)]
+fn warp_inclusive_scan(mut v: u32) -> u32 {
+    let lane = tid() & 31;
+    let mut d = 1;
+    while d < 32 {
+        let t = shfl_up(v, d);
+        if lane >= d {
+            v = v.wrapping_add(t);
+        }
+        d <<= 1;
+    }
+    v
+}
+
+/// Block-wide exclusive prefix sum of `v`; returns `(prefix, total)`.
+/// `scratch` points at 32 shared u32s. Every thread must call it (it contains
+/// barriers); the block size must be a multiple of 32.
+#[inline(always)]
+pub(crate) fn block_exclusive_scan(v: u32, scratch: *mut u32) -> (u32, u32) {
+    let t = tid();
+    let lane = t & 31;
+    let warp = t >> 5;
+    let nwarps = ntid() >> 5;
+    let incl = warp_inclusive_scan(v);
+    // SAFETY: `scratch` has 32 slots and warp < 32; the barriers order the
+    // writes before the reads and the reads before the next call's writes.
+    unsafe {
+        if lane == 31 {
+            *scratch.add(warp as usize) = incl;
+        }
+        sync();
+        if warp == 0 {
+            let w = if lane < nwarps { *scratch.add(lane as usize) } else { 0 };
+            let wi = warp_inclusive_scan(w);
+            *scratch.add(lane as usize) = wi;
+        }
+        sync();
+        let before = if warp > 0 { *scratch.add(warp as usize - 1) } else { 0 };
+        let total = *scratch.add(nwarps as usize - 1);
+        sync();
+        (before.wrapping_add(incl).wrapping_sub(v), total)
+    }
+}
+
+/// Relaxed atomic add on a u32 in shared or global memory (generic address).
+#[inline(always)]
+pub(crate) fn atomic_add(p: *mut u32, v: u32) -> u32 {
+    // SAFETY: callers pass a valid, aligned pointer into shared or global memory.
+    unsafe { core::sync::atomic::AtomicU32::from_ptr(p).fetch_add(v, core::sync::atomic::Ordering::Relaxed) }
+}
+
+/// Relaxed atomic add on a u64.
+#[inline(always)]
+pub(crate) fn atomic_add_u64(p: *mut u64, v: u64) -> u64 {
+    // SAFETY: callers pass a valid, 8-aligned pointer into global memory.
+    unsafe { core::sync::atomic::AtomicU64::from_ptr(p).fetch_add(v, core::sync::atomic::Ordering::Relaxed) }
+}
+
+/// Relaxed atomic min on a u32.
+#[inline(always)]
+pub(crate) fn atomic_min(p: *mut u32, v: u32) {
+    // SAFETY: callers pass a valid, aligned pointer into shared memory.
+    unsafe {
+        core::sync::atomic::AtomicU32::from_ptr(p).fetch_min(v, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Relaxed atomic max on a u32.
+#[inline(always)]
+pub(crate) fn atomic_max(p: *mut u32, v: u32) {
+    // SAFETY: callers pass a valid, aligned pointer into shared memory.
+    unsafe {
+        core::sync::atomic::AtomicU32::from_ptr(p).fetch_max(v, core::sync::atomic::Ordering::Relaxed);
+    }
+}
