@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod bundle;
+mod device_batch;
 mod driver;
 mod error;
 mod launch;
@@ -26,6 +27,7 @@ mod postprocessor;
 mod tables;
 
 pub use bundle::{entries as ptx_entries, ptx_target, ptx_version, PTX};
+pub use device_batch::DeviceBatch;
 pub use driver::{driver_present, DeviceInfo};
 pub use error::{Error, Result};
 pub use params::{MaskDtype, Shapes};

@@ -139,11 +139,14 @@ pub(crate) fn plan(
         })?;
         let out = m.size_after_pre_processing;
         let (h, w) = (win.height as u32, win.width as u32);
-        let (ykind, xkind) = match opts.resize {
-            ResizeMode::Antialiased if (h, w) == (out.height, out.width) => (TableKind::Identity, TableKind::Identity),
-            ResizeMode::Antialiased => (TableKind::Antialiased, TableKind::Antialiased),
-            ResizeMode::Bilinear => (TableKind::Bilinear, TableKind::Bilinear),
+        // Same size on both axes: torchvision (antialiased) and ATen's host
+        // code (plain bilinear) both return the input unchanged.
+        let kind = match opts.resize {
+            _ if (h, w) == (out.height, out.width) => TableKind::Identity,
+            ResizeMode::Antialiased => TableKind::Antialiased,
+            ResizeMode::Bilinear => TableKind::Bilinear,
         };
+        let (ykind, xkind) = (kind, kind);
         let yt = tables.get(h, out.height, ykind)?;
         let xt = tables.get(w, out.width, xkind)?;
         let paste = m.pastes();
@@ -177,7 +180,10 @@ pub(crate) fn plan(
             xtab: xt.spans,
             xweights: xt.weights,
             xslots: xt.slots,
-            _pad: 0,
+            resize: match kind {
+                TableKind::Bilinear => resize_mode::BILINEAR,
+                TableKind::Antialiased | TableKind::Identity => resize_mode::ANTIALIASED,
+            },
         });
         mask_sizes.push(canvas);
     }

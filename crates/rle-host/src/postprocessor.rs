@@ -418,6 +418,15 @@ impl Postprocessor {
         Ok(())
     }
 
+    /// Copies a host batch into device memory owned by the returned value
+    /// (for benchmarks and tests of the device-input path).
+    pub fn upload(&self, batch: &Batch) -> Result<crate::DeviceBatch> {
+        match &self.backend {
+            Backend::Gpu(g) => crate::DeviceBatch::new(&g.gpu.ctx, batch),
+            Backend::Cpu => Err(Error::DevicePointer { field: "batch", reason: "uploading needs a GPU, and this post-processor runs on the CPU".into() }),
+        }
+    }
+
     /// Post-processes a batch held in host memory.
     pub fn run(&mut self, batch: &Batch, metas: &[ImageMeta], opts: &Options) -> Result<Vec<ImageResult>> {
         self.run_host(batch, metas, opts, false).map(|(r, _)| r)

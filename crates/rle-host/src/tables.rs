@@ -20,8 +20,8 @@ use crate::memory::DeviceBuffer;
 pub(crate) enum TableKind {
     /// torchvision antialiased bilinear.
     Antialiased,
-    /// Both axes keep their size under the antialiased mode: torchvision
-    /// returns the input unchanged.
+    /// Both axes keep their size: torchvision (antialiased) and ATen (plain
+    /// bilinear) return the input unchanged.
     Identity,
     /// Plain `F.interpolate` bilinear.
     Bilinear,

@@ -76,7 +76,9 @@ fn random_frames_match_the_reference_bit_for_bit() {
     let mut pp = Postprocessor::new(Config { ordinal: 0, fallback: Fallback::Error }).expect("a CUDA GPU");
     let mut r = Rng(0x5EED_0001);
     let (mut ran, mut dets, mut rejected) = (0, 0, 0);
-    for case in 0..300 {
+    // RLE_SMOKE_FRAMES shortens the run under compute-sanitizer.
+    let frames: usize = std::env::var("RLE_SMOKE_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    for case in 0..frames {
         let b = r.range(1, 3) as usize;
         let q = r.range(1, 120) as usize;
         let c = r.range(2, 40) as usize;
@@ -128,5 +130,5 @@ fn random_frames_match_the_reference_bit_for_bit() {
         ran += 1;
     }
     println!("random smoke: {ran} frames, {dets} detections identical, {rejected} invalid draws skipped");
-    assert!(ran > 200 && dets > 500, "too few cases exercised: {ran} frames, {dets} detections");
+    assert!(ran * 10 > frames * 9 && dets > frames, "too few cases exercised: {ran} frames, {dets} detections");
 }

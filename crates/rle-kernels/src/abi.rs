@@ -73,7 +73,8 @@ pub struct FrameParams {
     pub max_detections: u32,
     /// One of [`dtype`].
     pub mask_dtype: u32,
-    /// One of [`resize_mode`].
+    /// One of [`resize_mode`] (informational: each image carries the
+    /// evaluation it needs in [`ImageParams::resize`]).
     pub resize_mode: u32,
     /// Capacity of the COCO string arena in bytes.
     pub chars_capacity: u32,
@@ -141,8 +142,10 @@ pub struct ImageParams {
     pub xweights: u32,
     /// See `xtab`.
     pub xslots: u32,
-    /// Padding to a multiple of 8 bytes.
-    pub _pad: u32,
+    /// How this image's pixels are evaluated, one of [`resize_mode`]. Chosen
+    /// per image with its tables: a same-size image is an identity copy in
+    /// either mode and uses 1-tap antialiased-style tables.
+    pub resize: u32,
 }
 
 /// Taps of one output index of a resize table: source indices

@@ -69,7 +69,12 @@ impl ImageMeta {
     pub fn stretch(original: Size, inference: Size) -> Self {
         Self {
             original_size: original,
-            static_crop: StaticCrop { offset_x: 0, offset_y: 0, width: original.width, height: original.height },
+            static_crop: StaticCrop {
+                offset_x: 0,
+                offset_y: 0,
+                width: original.width,
+                height: original.height,
+            },
             size_after_pre_processing: original,
             inference_size: inference,
             nonsquare_intermediate_size: None,
@@ -84,7 +89,8 @@ impl ImageMeta {
 
     /// The denorm size `D` (§1.3).
     pub fn denorm_size(&self) -> Size {
-        self.nonsquare_intermediate_size.unwrap_or(self.inference_size)
+        self.nonsquare_intermediate_size
+            .unwrap_or(self.inference_size)
     }
 
     /// Whether the mask is pasted into an original-size canvas (§2.7d): only when
@@ -201,8 +207,9 @@ pub enum NearDecisionKind {
     SortOrder,
 }
 
-/// A decision that depended on a score within the CPU sigmoid's tolerance (3 ulp
-/// of CUDA's, SPEC §2.1, §9 Q1): CUDA may have decided it the other way.
+/// A decision that depended on a score within the CPU sigmoid's tolerance
+/// (`sigmoid::SIGMOID_TOLERANCE_ULP` of CUDA's, SPEC §2.1, §9 Q1): CUDA may have
+/// decided it the other way.
 /// Reported only when scores were computed on the CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NearDecision {

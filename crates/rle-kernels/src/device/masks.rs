@@ -275,7 +275,7 @@ pub unsafe extern "ptx-kernel" fn rle_masks(
             img,
             src,
             dtype: frame.mask_dtype,
-            mode: frame.resize_mode,
+            mode: img.resize,
             mask_h: frame.mask_h as i32,
             mask_w: frame.mask_w as i32,
             spans,

@@ -1,0 +1,132 @@
+//! The kernels' shared arithmetic (compiled here for the host) against the CPU
+//! reference, on random shapes and values: resize tables, per-pixel resize
+//! evaluation, the box chain and the COCO characters. What passes here is what
+//! the device runs, so a mismatch on the GPU can only come from device-only
+//! code (indexing, shared memory, run detection), which the GPU suite covers.
+
+use ndarray::Array2;
+use proptest::prelude::*;
+use rle_kernels::abi::{ImageParams, TapSpan};
+use rle_kernels::boxes::box_xyxy;
+use rle_kernels::coco::{char_len, coded_value, write_chars};
+use rle_kernels::tables::{aa_slots, build_aa, build_bilinear, eval_aa, eval_bilinear, tap_index};
+use rle_reference::resize::antialiased::{resize_with_tables, AxisTable};
+use rle_reference::resize::bilinear::{resize_bilinear_with, BilinearVariant};
+use rle_reference::{ImageMeta, Size, StaticCrop};
+
+fn aa_table(n: u32, m: u32) -> (Vec<TapSpan>, Vec<f32>, u32) {
+    let slots = aa_slots(n, m);
+    let mut spans = vec![TapSpan::default(); m as usize];
+    let mut w = vec![0f32; (m * slots) as usize];
+    build_aa(n, m, slots, &mut spans, &mut w).unwrap();
+    (spans, w, slots)
+}
+
+fn bl_table(n: u32, m: u32) -> (Vec<TapSpan>, Vec<f32>) {
+    let mut spans = vec![TapSpan::default(); m as usize];
+    let mut w = vec![0f32; 2 * m as usize];
+    build_bilinear(n, m, &mut spans, &mut w).unwrap();
+    (spans, w)
+}
+
+fn values(h: usize, w: usize, seed: u64) -> Array2<f32> {
+    let mut s = seed | 1;
+    Array2::from_shape_fn((h, w), |_| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        ((s >> 40) as f32 / (1u64 << 24) as f32) * 8.0 - 4.0
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn antialiased_tables_match(n in 1u32..260, m in 1u32..400) {
+        let (spans, w, slots) = aa_table(n, m);
+        let r = AxisTable::new(n as usize, m as usize);
+        for i in 0..m as usize {
+            let (first, rw) = r.taps(i);
+            prop_assert_eq!(spans[i].first as usize, first, "n={} m={} i={}", n, m, i);
+            prop_assert_eq!(spans[i].count as usize, rw.len());
+            let mine = &w[i * slots as usize..i * slots as usize + rw.len()];
+            prop_assert_eq!(mine.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), rw.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn antialiased_pixels_match(h in 1usize..40, w in 1usize..40, oh in 1usize..90, ow in 1usize..90, seed in any::<u64>()) {
+        let src = values(h, w, seed);
+        let (ys, yw, ysl) = aa_table(h as u32, oh as u32);
+        let (xs, xw, xsl) = aa_table(w as u32, ow as u32);
+        let want = resize_with_tables(src.view(), &AxisTable::new(h, oh), &AxisTable::new(w, ow));
+        for y in 0..oh {
+            for x in 0..ow {
+                let v = eval_aa(
+                    ys[y], &yw[y * ysl as usize..(y + 1) * ysl as usize],
+                    xs[x], &xw[x * xsl as usize..(x + 1) * xsl as usize],
+                    |a, b| src[[a as usize, b as usize]],
+                );
+                prop_assert_eq!(v.to_bits(), want[[y, x]].to_bits(), "({}, {})", y, x);
+            }
+        }
+    }
+
+    #[test]
+    fn bilinear_pixels_match(h in 1usize..40, w in 1usize..40, oh in 1usize..90, ow in 1usize..90, seed in any::<u64>()) {
+        prop_assume!((h, w) != (oh, ow)); // same size is an identity copy on both sides
+        let src = values(h, w, seed);
+        let (ys, yw) = bl_table(h as u32, oh as u32);
+        let (xs, xw) = bl_table(w as u32, ow as u32);
+        let want = resize_bilinear_with(src.view(), oh, ow, BilinearVariant::DEFAULT);
+        for y in 0..oh {
+            for x in 0..ow {
+                let v = eval_bilinear(ys[y], &yw[2 * y..2 * y + 2], xs[x], &xw[2 * x..2 * x + 2], h as u32, w as u32,
+                    |a, b| src[[a as usize, b as usize]]);
+                prop_assert_eq!(v.to_bits(), want[[y, x]].to_bits(), "({}, {})", y, x);
+                prop_assert!(tap_index(ys[y], 1, h as u32) < h as u32);
+            }
+        }
+    }
+
+    #[test]
+    fn boxes_match(
+        cx in -0.5f32..1.5, cy in -0.5f32..1.5, bw in -0.2f32..1.5, bh in -0.2f32..1.5,
+        ho in 1u32..4000, wo in 1u32..4000, d in 100u32..1000, pads in prop::array::uniform4(-300i32..300),
+        ox in 0u32..50, oy in 0u32..50, sw in 0.05f64..20.0, sh in 0.05f64..20.0, special in 0usize..6,
+    ) {
+        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.5, 0.25, 1e-30];
+        let mut b = [cx, cy, bw, bh];
+        if special < 4 { b[special] = specials[special]; }
+        let meta = ImageMeta {
+            original_size: Size::new(ho, wo),
+            static_crop: StaticCrop { offset_x: ox, offset_y: oy, width: wo, height: ho },
+            size_after_pre_processing: Size::new(ho, wo),
+            inference_size: Size::new(d, d),
+            nonsquare_intermediate_size: None,
+            pad_left: pads[0], pad_top: pads[1], pad_right: pads[2], pad_bottom: pads[3],
+            scale_width: sw, scale_height: sh,
+        };
+        // The same f32 conversions rle-host makes when it fills ImageParams.
+        let p = ImageParams {
+            denorm_w: d as f32, denorm_h: d as f32, pad_left: pads[0] as f32, pad_top: pads[1] as f32,
+            scale_w: sw as f32, scale_h: sh as f32, offset_x: ox as f32, offset_y: oy as f32,
+            orig_w: wo as f32, orig_h: ho as f32, paste: u32::from(meta.pastes()),
+            ..ImageParams::default()
+        };
+        prop_assert_eq!(box_xyxy(b, &p), rle_reference::boxes::box_xyxy(b, &meta));
+    }
+
+    #[test]
+    fn coco_characters_match_the_reference_codec(counts in prop::collection::vec(0u32..5_000_000, 1..60)) {
+        let mut mine = Vec::new();
+        for (i, &c) in counts.iter().enumerate() {
+            let back = if i >= 2 { counts[i - 2] } else { 0 };
+            let x = coded_value(i as u64, c, back);
+            let n = write_chars(x, |_, b| mine.push(b));
+            prop_assert_eq!(n, char_len(x));
+        }
+        prop_assert_eq!(mine, rle_reference::rle::compress(&counts));
+    }
+}
