@@ -37,10 +37,16 @@ mod tests {
     fn bundle_targets_the_baseline_and_has_every_kernel() {
         assert_eq!(ptx_target(), "sm_75");
         let (major, minor) = ptx_version().split_once('.').expect("`.version X.Y`");
-        assert!(major.parse::<u32>().unwrap() <= 7, "PTX ISA {major}.{minor} is above 7.x");
+        assert!(
+            major.parse::<u32>().unwrap() <= 7,
+            "PTX ISA {major}.{minor} is above 7.x"
+        );
         let found: Vec<_> = entries().collect();
         for k in rle_kernels::abi::KERNELS {
-            assert!(found.contains(&k), "kernel {k} missing from the bundle: {found:?}");
+            assert!(
+                found.contains(&k),
+                "kernel {k} missing from the bundle: {found:?}"
+            );
         }
     }
 }

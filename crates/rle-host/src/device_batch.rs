@@ -21,7 +21,10 @@ pub struct DeviceBatch {
     shapes: Shapes,
 }
 
-fn upload<T: Copy>(ctx: &Arc<CudaContext>, view: ndarray::ArrayViewD<'_, T>) -> Result<DeviceBuffer> {
+fn upload<T: Copy>(
+    ctx: &Arc<CudaContext>,
+    view: ndarray::ArrayViewD<'_, T>,
+) -> Result<DeviceBuffer> {
     let data: Vec<T> = view.iter().copied().collect();
     let mut buf = DeviceBuffer::empty(ctx);
     buf.ensure(std::mem::size_of_val(data.as_slice()).max(1))?;
@@ -43,12 +46,24 @@ impl DeviceBatch {
             logits: upload(ctx, batch.logits.into_dyn())?,
             boxes: upload(ctx, batch.boxes.into_dyn())?,
             masks,
-            shapes: Shapes { batch: b, queries: q, columns: batch.logits.shape()[2], mask_h: mh, mask_w: mw, mask_dtype },
+            shapes: Shapes {
+                batch: b,
+                queries: q,
+                columns: batch.logits.shape()[2],
+                mask_h: mh,
+                mask_w: mw,
+                mask_dtype,
+            },
         })
     }
 
     /// The raw device view for [`Postprocessor::run_device`](crate::Postprocessor::run_device).
     pub fn inputs(&self) -> DeviceInputs {
-        DeviceInputs { logits: self.logits.ptr(), boxes: self.boxes.ptr(), masks: self.masks.ptr(), shapes: self.shapes }
+        DeviceInputs {
+            logits: self.logits.ptr(),
+            boxes: self.boxes.ptr(),
+            masks: self.masks.ptr(),
+            shapes: self.shapes,
+        }
     }
 }

@@ -52,7 +52,9 @@ unsafe impl Sync for Gpu {}
 fn driver_version() -> Result<i32> {
     let mut v = 0;
     // SAFETY: writes one int.
-    unsafe { sys::cuDriverGetVersion(&mut v) }.result().call("cuDriverGetVersion")?;
+    unsafe { sys::cuDriverGetVersion(&mut v) }
+        .result()
+        .call("cuDriverGetVersion")?;
     Ok(v)
 }
 
@@ -71,12 +73,15 @@ impl Gpu {
         let driver_version = driver_version()?;
         let src = std::ffi::CString::new(bundle::PTX).expect("the PTX bundle contains no NUL byte");
         // SAFETY: a NUL-terminated PTX image; the context is bound by `new`.
-        let module = unsafe { result::module::load_data(src.as_ptr().cast()) }.map_err(|source| Error::PtxLoad {
-            ptx_version: bundle::ptx_version().to_string(),
-            ptx_target: bundle::ptx_target().to_string(),
-            driver_version,
-            source,
-        })?;
+        let module =
+            unsafe { result::module::load_data(src.as_ptr().cast()) }.map_err(|source| {
+                Error::PtxLoad {
+                    ptx_version: bundle::ptx_version().to_string(),
+                    ptx_target: bundle::ptx_target().to_string(),
+                    driver_version,
+                    source,
+                }
+            })?;
         let function = |name: &'static str| -> Result<sys::CUfunction> {
             let c = std::ffi::CString::new(name).expect("kernel names contain no NUL byte");
             // SAFETY: looks up a symbol in the module just loaded.
@@ -91,7 +96,9 @@ impl Gpu {
                 attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)?,
             ),
             driver_version,
-            multiprocessors: attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?,
+            multiprocessors: attr(
+                sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+            )?,
         };
         Ok(Self {
             select: function(KERNEL_SELECT)?,

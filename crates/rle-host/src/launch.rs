@@ -42,7 +42,12 @@ fn arg<T>(v: &T) -> *mut c_void {
 /// # Safety
 /// `b` holds buffers sized for `frame` (see the kernel's contract) and stays
 /// alive until the stream reaches this launch's completion.
-pub(crate) unsafe fn select(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+pub(crate) unsafe fn select(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
     let mut params = [
         arg(frame),
         arg(&b.images),
@@ -59,8 +64,15 @@ pub(crate) unsafe fn select(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParam
     // SAFETY: the parameter list matches `rle_select`'s signature (pinned by
     // entries.txt), every pointer is sized per the caller's contract.
     unsafe {
-        result::launch_kernel(gpu.select, (frame.batch, 1, 1), (SELECT_THREADS, 1, 1), 0, stream, &mut params)
-            .call("cuLaunchKernel(rle_select)")
+        result::launch_kernel(
+            gpu.select,
+            (frame.batch, 1, 1),
+            (SELECT_THREADS, 1, 1),
+            0,
+            stream,
+            &mut params,
+        )
+        .call("cuLaunchKernel(rle_select)")
     }
 }
 
@@ -68,7 +80,12 @@ pub(crate) unsafe fn select(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParam
 ///
 /// # Safety
 /// As for [`select`]; `rle_select` was launched first on the same stream.
-pub(crate) unsafe fn masks(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+pub(crate) unsafe fn masks(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
     let mut params = [
         arg(frame),
         arg(&b.images),
@@ -83,8 +100,15 @@ pub(crate) unsafe fn masks(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams
     // SAFETY: matches `rle_masks`' signature; buffers sized per the contract,
     // tables uploaded for every image's table references.
     unsafe {
-        result::launch_kernel(gpu.masks, (frame.queries, frame.batch, 1), (MASK_THREADS, 1, 1), 0, stream, &mut params)
-            .call("cuLaunchKernel(rle_masks)")
+        result::launch_kernel(
+            gpu.masks,
+            (frame.queries, frame.batch, 1),
+            (MASK_THREADS, 1, 1),
+            0,
+            stream,
+            &mut params,
+        )
+        .call("cuLaunchKernel(rle_masks)")
     }
 }
 
@@ -93,7 +117,12 @@ pub(crate) unsafe fn masks(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams
 /// # Safety
 /// As for [`select`]; the host buffers are mapped and sized like their
 /// device counterparts.
-pub(crate) unsafe fn copy_out(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+pub(crate) unsafe fn copy_out(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
     let mut params = [
         arg(frame),
         arg(&b.dets),
@@ -107,7 +136,14 @@ pub(crate) unsafe fn copy_out(gpu: &Gpu, stream: sys::CUstream, frame: &FramePar
     ];
     // SAFETY: matches `rle_copy_out`'s signature; sizes per the contract.
     unsafe {
-        result::launch_kernel(gpu.copy_out, (COPY_BLOCKS, 1, 1), (COPY_THREADS, 1, 1), 0, stream, &mut params)
-            .call("cuLaunchKernel(rle_copy_out)")
+        result::launch_kernel(
+            gpu.copy_out,
+            (COPY_BLOCKS, 1, 1),
+            (COPY_THREADS, 1, 1),
+            0,
+            stream,
+            &mut params,
+        )
+        .call("cuLaunchKernel(rle_copy_out)")
     }
 }

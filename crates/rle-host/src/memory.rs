@@ -31,7 +31,11 @@ impl std::fmt::Debug for DeviceBuffer {
 
 impl DeviceBuffer {
     pub(crate) fn empty(ctx: &Arc<CudaContext>) -> Self {
-        Self { ptr: 0, bytes: 0, ctx: ctx.clone() }
+        Self {
+            ptr: 0,
+            bytes: 0,
+            ctx: ctx.clone(),
+        }
     }
 
     /// Makes room for `bytes`; returns whether it reallocated.
@@ -96,7 +100,12 @@ unsafe impl Send for DeviceBuffer {}
 
 impl MappedHost {
     pub(crate) fn empty(ctx: &Arc<CudaContext>) -> Self {
-        Self { host: std::ptr::null_mut(), dev: 0, bytes: 0, ctx: ctx.clone() }
+        Self {
+            host: std::ptr::null_mut(),
+            dev: 0,
+            bytes: 0,
+            ctx: ctx.clone(),
+        }
     }
 
     /// Makes room for `bytes`; returns whether it reallocated.
@@ -141,7 +150,11 @@ impl MappedHost {
 
     /// The first `bytes` as a byte slice (the caller synchronized the stream).
     pub(crate) fn bytes(&self, bytes: usize) -> &[u8] {
-        assert!(bytes <= self.bytes, "read of {bytes} bytes from a {}-byte mapped buffer", self.bytes);
+        assert!(
+            bytes <= self.bytes,
+            "read of {bytes} bytes from a {}-byte mapped buffer",
+            self.bytes
+        );
         if bytes == 0 {
             return &[];
         }
@@ -153,10 +166,15 @@ impl MappedHost {
     /// Copies `src` into the start of the buffer.
     pub(crate) fn write<T: Copy>(&mut self, offset: usize, src: &[T]) {
         let n = std::mem::size_of_val(src);
-        assert!(offset + n <= self.bytes, "write past the end of a mapped buffer");
+        assert!(
+            offset + n <= self.bytes,
+            "write past the end of a mapped buffer"
+        );
         // SAFETY: in bounds (checked above); T is plain data; the previous
         // frame's transfers finished (the owner synchronized).
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr().cast::<u8>(), self.host.add(offset), n) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr().cast::<u8>(), self.host.add(offset), n)
+        };
     }
 }
 

@@ -72,7 +72,11 @@ pub(crate) struct FramePlan {
 
 fn limit(what: &str, got: u64, limit: u64) -> Result<()> {
     if got > limit {
-        return Err(Error::Limit { what: what.to_string(), limit, got });
+        return Err(Error::Limit {
+            what: what.to_string(),
+            limit,
+            got,
+        });
     }
     Ok(())
 }
@@ -82,9 +86,17 @@ fn check_limits(s: &Shapes, metas: &[ImageMeta]) -> Result<()> {
     let (b, q, c) = (s.batch as u64, s.queries as u64, s.columns as u64);
     limit("Q (queries)", q, u64::from(MAX_QUERIES))?;
     limit("B*Q*C (logits)", b * q * c, u64::from(u32::MAX))?;
-    limit("Mh*Mw (mask pixels)", s.mask_h as u64 * s.mask_w as u64, i32::MAX as u64)?;
+    limit(
+        "Mh*Mw (mask pixels)",
+        s.mask_h as u64 * s.mask_w as u64,
+        i32::MAX as u64,
+    )?;
     for (i, m) in metas.iter().enumerate() {
-        let canvas = if m.pastes() { m.original_size } else { m.size_after_pre_processing };
+        let canvas = if m.pastes() {
+            m.original_size
+        } else {
+            m.size_after_pre_processing
+        };
         limit(
             &format!("metas[{i}] mask canvas H*W"),
             u64::from(canvas.height) * u64::from(canvas.width),
@@ -109,7 +121,12 @@ pub(crate) fn plan(
         Threshold::PerClass(v) => (0.0, v.clone()),
     };
     // Validation bounded mapping entries to -1..=i32::MAX.
-    let mapping: Vec<i32> = opts.class_mapping.iter().flatten().map(|&v| v as i32).collect();
+    let mapping: Vec<i32> = opts
+        .class_mapping
+        .iter()
+        .flatten()
+        .map(|&v| v as i32)
+        .collect();
     let frame = FrameParams {
         batch: s.batch as u32,
         queries: s.queries as u32,
@@ -120,7 +137,9 @@ pub(crate) fn plan(
         mapping_len: mapping.len() as u32,
         threshold_len: thresholds.len() as u32,
         threshold,
-        max_detections: opts.max_detections.map_or(NO_MAX_DETECTIONS, |m| m.min(s.queries) as u32),
+        max_detections: opts
+            .max_detections
+            .map_or(NO_MAX_DETECTIONS, |m| m.min(s.queries) as u32),
         mask_dtype: s.mask_dtype.code(),
         resize_mode: match opts.resize {
             ResizeMode::Antialiased => resize_mode::ANTIALIASED,

@@ -113,7 +113,14 @@ impl BlobLayout {
         let (l, b, m) = inputs.unwrap_or((0, 0, 0));
         let boxes = logits + align(l);
         let masks = boxes + align(b);
-        Self { thresholds, mapping, logits, boxes, masks, end: masks + align(m) }
+        Self {
+            thresholds,
+            mapping,
+            logits,
+            boxes,
+            masks,
+            end: masks + align(m),
+        }
     }
 }
 
@@ -140,9 +147,16 @@ fn validate_shapes(s: &Shapes, metas: &[ImageMeta], opts: &Options) -> Result<()
     let v3 = |d: (usize, usize, usize)| ndarray::ArrayView3::from_shape(d.strides((0, 0, 0)), &one);
     let logits = v3((s.batch, s.queries, s.columns)).expect("zero strides fit any shape");
     let boxes = v3((s.batch, s.queries, 4)).expect("zero strides fit any shape");
-    let masks = ndarray::ArrayView4::from_shape((s.batch, s.queries, s.mask_h, s.mask_w).strides((0, 0, 0, 0)), &one)
-        .expect("zero strides fit any shape");
-    let batch = Batch { logits, boxes, masks: MaskLogits::F32(masks) };
+    let masks = ndarray::ArrayView4::from_shape(
+        (s.batch, s.queries, s.mask_h, s.mask_w).strides((0, 0, 0, 0)),
+        &one,
+    )
+    .expect("zero strides fit any shape");
+    let batch = Batch {
+        logits,
+        boxes,
+        masks: MaskLogits::F32(masks),
+    };
     rle_reference::validate(&batch, metas, opts)?;
     Ok(())
 }
@@ -150,12 +164,18 @@ fn validate_shapes(s: &Shapes, metas: &[ImageMeta], opts: &Options) -> Result<()
 /// Checks that `[ptr, ptr + bytes)` lies inside one device allocation.
 fn check_device_range(field: &'static str, ptr: sys::CUdeviceptr, bytes: usize) -> Result<()> {
     if ptr == 0 {
-        return Err(Error::DevicePointer { field, reason: "null device pointer".into() });
+        return Err(Error::DevicePointer {
+            field,
+            reason: "null device pointer".into(),
+        });
     }
     let (mut base, mut size) = (0, 0usize);
     // SAFETY: queries the allocation containing `ptr`; writes two values.
     let r = unsafe { sys::cuMemGetAddressRange_v2(&mut base, &mut size, ptr) }.result();
-    r.map_err(|e| Error::DevicePointer { field, reason: format!("{ptr:#x} is not device memory of this context ({e})") })?;
+    r.map_err(|e| Error::DevicePointer {
+        field,
+        reason: format!("{ptr:#x} is not device memory of this context ({e})"),
+    })?;
     let available = (base + size as u64).saturating_sub(ptr);
     if (bytes as u64) > available {
         return Err(Error::DevicePointer {
@@ -170,7 +190,8 @@ impl GpuState {
     fn new(ordinal: usize) -> Result<Self> {
         let gpu = Gpu::open(ordinal)?;
         let ctx = gpu.ctx.clone();
-        let stream = result::stream::create(result::stream::StreamKind::NonBlocking).call("cuStreamCreate")?;
+        let stream = result::stream::create(result::stream::StreamKind::NonBlocking)
+            .call("cuStreamCreate")?;
         let d = || DeviceBuffer::empty(&ctx);
         let h = || MappedHost::empty(&ctx);
         Ok(Self {
@@ -263,7 +284,8 @@ impl GpuState {
         // SAFETY: staging and blob hold `layout.end` bytes (reserve).
         unsafe {
             let src = std::slice::from_raw_parts(self.staging.host_ptr().cast::<u8>(), layout.end);
-            result::memcpy_htod_async(self.blob.ptr(), src, stream).call("cuMemcpyHtoDAsync(frame)")?;
+            result::memcpy_htod_async(self.blob.ptr(), src, stream)
+                .call("cuMemcpyHtoDAsync(frame)")?;
         }
         let mut bufs = self.buffers(layout, inputs);
         // SAFETY: every buffer was sized by `reserve` for `plan.frame`; the
@@ -280,7 +302,11 @@ impl GpuState {
             // The arena was too small: grow it and redo the mask pass only.
             let need = usize::try_from(c.chars_used).unwrap_or(usize::MAX);
             if need > u32::MAX as usize {
-                return Err(Error::Limit { what: "COCO strings of one frame (bytes)".into(), limit: u64::from(u32::MAX), got: c.chars_used });
+                return Err(Error::Limit {
+                    what: "COCO strings of one frame (bytes)".into(),
+                    limit: u64::from(u32::MAX),
+                    got: c.chars_used,
+                });
             }
             self.chars.ensure(need)?;
             self.out_chars.ensure(self.chars.bytes())?;
@@ -288,7 +314,8 @@ impl GpuState {
             bufs = self.buffers(layout, inputs);
             // SAFETY: as above; the counters are reset before the rerun.
             unsafe {
-                result::memset_d8_async(self.counters.ptr(), 0, size_of::<FrameCounters>(), stream).call("cuMemsetD8Async")?;
+                result::memset_d8_async(self.counters.ptr(), 0, size_of::<FrameCounters>(), stream)
+                    .call("cuMemsetD8Async")?;
                 launch::masks(&self.gpu, stream, &plan.frame, &bufs)?;
                 launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
             }
@@ -302,16 +329,22 @@ impl GpuState {
         let f = &plan.frame;
         let c = self.counters_now();
         let counts = self.out_det_count.bytes(f.batch as usize * 4);
-        let dets_raw = self.out_dets.bytes(f.batch as usize * f.queries as usize * size_of::<DetRecord>());
-        let chars = self.out_chars.bytes((c.chars_used as usize).min(self.out_chars_len()));
+        let dets_raw = self
+            .out_dets
+            .bytes(f.batch as usize * f.queries as usize * size_of::<DetRecord>());
+        let chars = self
+            .out_chars
+            .bytes((c.chars_used as usize).min(self.out_chars_len()));
         (0..f.batch as usize)
             .map(|b| {
-                let n = u32::from_le_bytes(counts[b * 4..b * 4 + 4].try_into().expect("4 bytes")) as usize;
+                let n = u32::from_le_bytes(counts[b * 4..b * 4 + 4].try_into().expect("4 bytes"))
+                    as usize;
                 let detections = (0..n.min(f.queries as usize))
                     .map(|i| {
                         let at = (b * f.queries as usize + i) * size_of::<DetRecord>();
                         // SAFETY: DetRecord is plain data; `at` is in bounds.
-                        let d: DetRecord = unsafe { std::ptr::read_unaligned(dets_raw[at..].as_ptr().cast()) };
+                        let d: DetRecord =
+                            unsafe { std::ptr::read_unaligned(dets_raw[at..].as_ptr().cast()) };
                         let (o, l) = (d.chars_offset as usize, d.chars_len as usize);
                         Detection {
                             query: d.query,
@@ -319,11 +352,18 @@ impl GpuState {
                             class_id: d.class_id,
                             score: f32::from_bits(d.score_bits),
                             xyxy: d.xyxy,
-                            mask: CocoRle { size: plan.mask_sizes[b], counts: chars[o..o + l].to_vec() },
+                            mask: CocoRle {
+                                size: plan.mask_sizes[b],
+                                counts: chars[o..o + l].to_vec(),
+                            },
                         }
                     })
                     .collect();
-                ImageResult { image_size: plan.image_sizes[b], detections, near_decisions: Vec::new() }
+                ImageResult {
+                    image_size: plan.image_sizes[b],
+                    detections,
+                    near_decisions: Vec::new(),
+                }
             })
             .collect()
     }
@@ -336,8 +376,10 @@ impl GpuState {
         let mut v = vec![0f32; s.batch * s.queries * s.columns];
         // SAFETY: the scores buffer holds this many floats (reserve), and the
         // stream that wrote them was synchronized.
-        unsafe { result::memcpy_dtoh_sync(&mut v, self.scores.ptr()) }.call("cuMemcpyDtoH(scores)")?;
-        Ok(Array3::from_shape_vec((s.batch, s.queries, s.columns), v).expect("length matches the shape"))
+        unsafe { result::memcpy_dtoh_sync(&mut v, self.scores.ptr()) }
+            .call("cuMemcpyDtoH(scores)")?;
+        Ok(Array3::from_shape_vec((s.batch, s.queries, s.columns), v)
+            .expect("length matches the shape"))
     }
 }
 
@@ -370,10 +412,16 @@ impl Postprocessor {
     /// Opens the device and loads the kernels, or falls back per `config`.
     pub fn new(config: Config) -> Result<Self> {
         match GpuState::new(config.ordinal) {
-            Ok(g) => Ok(Self { backend: Backend::Gpu(Box::new(g)) }),
-            Err(e @ (Error::NoDriver | Error::NoDevice { .. })) if config.fallback == Fallback::Cpu => {
+            Ok(g) => Ok(Self {
+                backend: Backend::Gpu(Box::new(g)),
+            }),
+            Err(e @ (Error::NoDriver | Error::NoDevice { .. }))
+                if config.fallback == Fallback::Cpu =>
+            {
                 let _ = e;
-                Ok(Self { backend: Backend::Cpu })
+                Ok(Self {
+                    backend: Backend::Cpu,
+                })
             }
             Err(e) => Err(e),
         }
@@ -381,7 +429,9 @@ impl Postprocessor {
 
     /// A post-processor that always runs the CPU reference.
     pub fn cpu() -> Self {
-        Self { backend: Backend::Cpu }
+        Self {
+            backend: Backend::Cpu,
+        }
     }
 
     /// Whether frames run on the GPU.
@@ -402,16 +452,32 @@ impl Postprocessor {
     /// not left over from an earlier one. Test support; costs a synchronization.
     #[doc(hidden)]
     pub fn poison_buffers(&mut self) -> Result<()> {
-        let Backend::Gpu(g) = &mut self.backend else { return Ok(()) };
+        let Backend::Gpu(g) = &mut self.backend else {
+            return Ok(());
+        };
         g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
-        for d in [&g.keys, &g.scores, &g.dets, &g.det_count, &g.counters, &g.chars, &g.blob] {
+        for d in [
+            &g.keys,
+            &g.scores,
+            &g.dets,
+            &g.det_count,
+            &g.counters,
+            &g.chars,
+            &g.blob,
+        ] {
             if d.bytes() > 0 {
                 // SAFETY: fills our own allocation of that many bytes.
-                unsafe { result::memset_d8_async(d.ptr(), 0xA5, d.bytes(), g.stream) }.call("cuMemsetD8Async(poison)")?;
+                unsafe { result::memset_d8_async(d.ptr(), 0xA5, d.bytes(), g.stream) }
+                    .call("cuMemsetD8Async(poison)")?;
             }
         }
         g.sync(g.stream)?;
-        for h in [&mut g.out_dets, &mut g.out_det_count, &mut g.out_counters, &mut g.out_chars] {
+        for h in [
+            &mut g.out_dets,
+            &mut g.out_det_count,
+            &mut g.out_counters,
+            &mut g.out_chars,
+        ] {
             let n = h.capacity();
             h.write(0, &vec![0xA5u8; n]);
         }
@@ -423,12 +489,20 @@ impl Postprocessor {
     pub fn upload(&self, batch: &Batch) -> Result<crate::DeviceBatch> {
         match &self.backend {
             Backend::Gpu(g) => crate::DeviceBatch::new(&g.gpu.ctx, batch),
-            Backend::Cpu => Err(Error::DevicePointer { field: "batch", reason: "uploading needs a GPU, and this post-processor runs on the CPU".into() }),
+            Backend::Cpu => Err(Error::DevicePointer {
+                field: "batch",
+                reason: "uploading needs a GPU, and this post-processor runs on the CPU".into(),
+            }),
         }
     }
 
     /// Post-processes a batch held in host memory.
-    pub fn run(&mut self, batch: &Batch, metas: &[ImageMeta], opts: &Options) -> Result<Vec<ImageResult>> {
+    pub fn run(
+        &mut self,
+        batch: &Batch,
+        metas: &[ImageMeta],
+        opts: &Options,
+    ) -> Result<Vec<ImageResult>> {
         self.run_host(batch, metas, opts, false).map(|(r, _)| r)
     }
 
@@ -457,7 +531,11 @@ impl Postprocessor {
         };
         let s = shapes_of(batch);
         let mut plan = plan(&s, metas, opts, &mut g.tables, 0, scores)?;
-        let sizes = (batch.logits.len() * 4, batch.boxes.len() * 4, batch.logits.len() / s.columns * s.mask_h * s.mask_w * s.mask_dtype.size());
+        let sizes = (
+            batch.logits.len() * 4,
+            batch.boxes.len() * 4,
+            batch.logits.len() / s.columns * s.mask_h * s.mask_w * s.mask_dtype.size(),
+        );
         let layout = BlobLayout::new(&plan, Some(sizes));
         g.reserve(&plan, layout.end, scores)?;
         stage_params(&mut g.staging, &plan, &layout);
@@ -469,10 +547,18 @@ impl Postprocessor {
             MaskLogits::Bf16(m) => stage(&mut g.staging, layout.masks, m.into_dyn()),
         }
         let base = g.blob.ptr();
-        let inputs = (base + layout.logits as u64, base + layout.boxes as u64, base + layout.masks as u64);
+        let inputs = (
+            base + layout.logits as u64,
+            base + layout.boxes as u64,
+            base + layout.masks as u64,
+        );
         let stream = g.stream;
         let results = g.execute(&mut plan, &layout, inputs, stream)?;
-        let sc = if scores { Some(g.read_scores(&s)?) } else { None };
+        let sc = if scores {
+            Some(g.read_scores(&s)?)
+        } else {
+            None
+        };
         Ok((results, sc))
     }
 
@@ -496,7 +582,11 @@ impl Postprocessor {
         validate_shapes(&s, metas, opts)?;
         let g = match &mut self.backend {
             Backend::Cpu => {
-                return Err(Error::DevicePointer { field: "inputs", reason: "device inputs need a GPU, and this post-processor runs on the CPU".into() })
+                return Err(Error::DevicePointer {
+                    field: "inputs",
+                    reason: "device inputs need a GPU, and this post-processor runs on the CPU"
+                        .into(),
+                })
             }
             Backend::Gpu(g) => g,
         };
@@ -504,13 +594,22 @@ impl Postprocessor {
         let slots = s.batch * s.queries;
         check_device_range("inputs.logits", inputs.logits, slots * s.columns * 4)?;
         check_device_range("inputs.boxes", inputs.boxes, slots * 16)?;
-        check_device_range("inputs.masks", inputs.masks, slots * s.mask_h * s.mask_w * s.mask_dtype.size())?;
+        check_device_range(
+            "inputs.masks",
+            inputs.masks,
+            slots * s.mask_h * s.mask_w * s.mask_dtype.size(),
+        )?;
         let mut plan = plan(&s, metas, opts, &mut g.tables, 0, false)?;
         let layout = BlobLayout::new(&plan, None);
         g.reserve(&plan, layout.end, false)?;
         stage_params(&mut g.staging, &plan, &layout);
         let stream = stream.unwrap_or(g.stream);
-        g.execute(&mut plan, &layout, (inputs.logits, inputs.boxes, inputs.masks), stream)
+        g.execute(
+            &mut plan,
+            &layout,
+            (inputs.logits, inputs.boxes, inputs.masks),
+            stream,
+        )
     }
 }
 

@@ -47,7 +47,14 @@ pub(crate) struct TableCache {
 
 impl TableCache {
     pub(crate) fn new(dev_spans: DeviceBuffer, dev_weights: DeviceBuffer) -> Self {
-        Self { index: HashMap::new(), spans: Vec::new(), weights: Vec::new(), uploaded: (0, 0), dev_spans, dev_weights }
+        Self {
+            index: HashMap::new(),
+            spans: Vec::new(),
+            weights: Vec::new(),
+            uploaded: (0, 0),
+            dev_spans,
+            dev_weights,
+        }
     }
 
     /// The table for an `n → m` axis, built on first use.
@@ -60,7 +67,11 @@ impl TableCache {
             TableKind::Identity => 1,
             TableKind::Bilinear => 2,
         };
-        let r = TableRef { spans: self.spans.len() as u32, weights: self.weights.len() as u32, slots };
+        let r = TableRef {
+            spans: self.spans.len() as u32,
+            weights: self.weights.len() as u32,
+            slots,
+        };
         let mut spans = vec![TapSpan::default(); m as usize];
         let mut weights = vec![0f32; (m * slots) as usize];
         let built = match kind {
@@ -68,10 +79,18 @@ impl TableCache {
             TableKind::Identity => build_identity(n, &mut spans, &mut weights),
             TableKind::Bilinear => build_bilinear(n, m, &mut spans, &mut weights),
         };
-        built.map_err(|e| Error::Limit { what: format!("resize table {n}→{m} ({kind:?}): {e:?}"), limit: 0, got: 0 })?;
+        built.map_err(|e| Error::Limit {
+            what: format!("resize table {n}→{m} ({kind:?}): {e:?}"),
+            limit: 0,
+            got: 0,
+        })?;
         let total = self.weights.len() + weights.len();
         if total > u32::MAX as usize {
-            return Err(Error::Limit { what: "resize table weights".into(), limit: u64::from(u32::MAX), got: total as u64 });
+            return Err(Error::Limit {
+                what: "resize table weights".into(),
+                limit: u64::from(u32::MAX),
+                got: total as u64,
+            });
         }
         self.spans.extend_from_slice(&spans);
         self.weights.extend_from_slice(&weights);
@@ -97,11 +116,13 @@ impl TableCache {
             let (s0, w0) = self.uploaded;
             if s0 < self.spans.len() {
                 let dst = self.dev_spans.ptr() + (s0 * std::mem::size_of::<TapSpan>()) as u64;
-                result::memcpy_htod_async(dst, &self.spans[s0..], stream).call("cuMemcpyHtoDAsync(tables)")?;
+                result::memcpy_htod_async(dst, &self.spans[s0..], stream)
+                    .call("cuMemcpyHtoDAsync(tables)")?;
             }
             if w0 < self.weights.len() {
                 let dst = self.dev_weights.ptr() + (w0 * 4) as u64;
-                result::memcpy_htod_async(dst, &self.weights[w0..], stream).call("cuMemcpyHtoDAsync(tables)")?;
+                result::memcpy_htod_async(dst, &self.weights[w0..], stream)
+                    .call("cuMemcpyHtoDAsync(tables)")?;
             }
         }
         self.uploaded = (self.spans.len(), self.weights.len());

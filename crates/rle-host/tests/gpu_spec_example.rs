@@ -4,31 +4,53 @@
 
 use ndarray::{Array3, Array4};
 use rle_host::{Config, Fallback, Postprocessor};
-use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, StaticCrop, Threshold};
+use rle_reference::{
+    Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, StaticCrop, Threshold,
+};
 
 fn inputs() -> (Array3<f32>, Array3<f32>, Array4<f32>) {
     let logits = Array3::from_shape_vec(
         (1, 4, 3),
-        vec![2.0, -1.0, 0.5, -0.3, 1.2, 3.0, 0.1, 0.15, -2.0, 0.4, 0.4, -5.0],
+        vec![
+            2.0, -1.0, 0.5, -0.3, 1.2, 3.0, 0.1, 0.15, -2.0, 0.4, 0.4, -5.0,
+        ],
     )
     .unwrap();
     let boxes = Array3::from_shape_vec(
         (1, 4, 4),
-        vec![0.5, 0.5, 0.6, 0.4, 0.2, 0.3, 0.5, 0.9, 0.9, 0.9, 0.4, 0.4, 0.1, 0.95, 0.3, 0.3],
+        vec![
+            0.5, 0.5, 0.6, 0.4, 0.2, 0.3, 0.5, 0.9, 0.9, 0.9, 0.4, 0.4, 0.1, 0.95, 0.3, 0.3,
+        ],
     )
     .unwrap();
-    let masks = Array4::from_shape_fn((1, 4, 8, 8), |(_, q, r, c)| ((8 * r + 5 * c + 3 * q) % 11) as f32 - 5.5);
+    let masks = Array4::from_shape_fn((1, 4, 8, 8), |(_, q, r, c)| {
+        ((8 * r + 5 * c + 3 * q) % 11) as f32 - 5.5
+    });
     (logits, boxes, masks)
 }
 
+/// Per case: box and RLE string of detection 0, then of detection 1.
+type Expected = (&'static [i32; 4], &'static [u8], &'static [i32; 4], &'static [u8]);
+
 fn opts() -> Options {
-    Options { threshold: Threshold::Scalar(0.5), num_classes: 2, class_mapping: None, max_detections: None, resize: ResizeMode::Antialiased }
+    Options {
+        threshold: Threshold::Scalar(0.5),
+        num_classes: 2,
+        class_mapping: None,
+        max_detections: None,
+        resize: ResizeMode::Antialiased,
+    }
 }
 
 fn stretch() -> ImageMeta {
     ImageMeta {
         original_size: Size::new(10, 12),
-        static_crop: StaticCrop { offset_x: 0, offset_y: 0, width: 12, height: 10 },
+        static_crop: StaticCrop {
+            offset_x: 0,
+            offset_y: 0,
+            width: 12,
+            height: 10,
+        },
         size_after_pre_processing: Size::new(10, 12),
         inference_size: Size::new(32, 32),
         nonsquare_intermediate_size: None,
@@ -44,7 +66,12 @@ fn stretch() -> ImageMeta {
 fn crop_letterbox() -> ImageMeta {
     ImageMeta {
         original_size: Size::new(16, 20),
-        static_crop: StaticCrop { offset_x: 4, offset_y: 2, width: 12, height: 10 },
+        static_crop: StaticCrop {
+            offset_x: 4,
+            offset_y: 2,
+            width: 12,
+            height: 10,
+        },
         size_after_pre_processing: Size::new(10, 12),
         inference_size: Size::new(32, 32),
         nonsquare_intermediate_size: None,
@@ -60,10 +87,18 @@ fn crop_letterbox() -> ImageMeta {
 #[test]
 #[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
 fn spec_4_4_end_to_end_on_the_gpu() {
-    let mut pp = Postprocessor::new(Config { ordinal: 0, fallback: Fallback::Error }).expect("a CUDA GPU");
+    let mut pp = Postprocessor::new(Config {
+        ordinal: 0,
+        fallback: Fallback::Error,
+    })
+    .expect("a CUDA GPU");
     let (logits, boxes, masks) = inputs();
-    let batch = Batch { logits: logits.view(), boxes: boxes.view(), masks: MaskLogits::F32(masks.view()) };
-    let expected: [(&[i32; 4], &[u8], &[i32; 4], &[u8]); 2] = [
+    let batch = Batch {
+        logits: logits.view(),
+        boxes: boxes.view(),
+        masks: MaskLogits::F32(masks.view()),
+    };
+    let expected: [Expected; 2] = [
         (
             &[2, 3, 10, 7],
             b"122030LO10O0022NN21O1OO0O060M3OM0120LO21N10N210ON10O0010O21O0",
@@ -77,19 +112,35 @@ fn spec_4_4_end_to_end_on_the_gpu() {
             b"T22316OH07OJ37OKO30J01O92OOKO30O130H040M160HO0071KOQ2",
         ),
     ];
-    for (meta, (box0, rle0, box1, rle1)) in [stretch(), crop_letterbox()].into_iter().zip(expected) {
+    for (meta, (box0, rle0, box1, rle1)) in [stretch(), crop_letterbox()].into_iter().zip(expected)
+    {
         // Warm up (allocates), poison every buffer, then run for real.
-        pp.run(&batch, std::slice::from_ref(&meta), &opts()).unwrap();
+        pp.run(&batch, std::slice::from_ref(&meta), &opts())
+            .unwrap();
         pp.poison_buffers().unwrap();
-        let out = pp.run(&batch, std::slice::from_ref(&meta), &opts()).unwrap();
+        let out = pp
+            .run(&batch, std::slice::from_ref(&meta), &opts())
+            .unwrap();
         let dets = &out[0].detections;
         assert_eq!(dets.len(), 2, "{dets:#?}");
-        assert_eq!((dets[0].query, dets[0].class_id, dets[0].score.to_bits()), (0, 0, 0x3F61_7BEA));
-        assert_eq!((dets[1].query, dets[1].class_id, dets[1].score.to_bits()), (1, 1, 0x3F44_BE0B));
+        assert_eq!(
+            (dets[0].query, dets[0].class_id, dets[0].score.to_bits()),
+            (0, 0, 0x3F61_7BEA)
+        );
+        assert_eq!(
+            (dets[1].query, dets[1].class_id, dets[1].score.to_bits()),
+            (1, 1, 0x3F44_BE0B)
+        );
         assert_eq!(&dets[0].xyxy, box0);
         assert_eq!(&dets[1].xyxy, box1);
-        assert_eq!(std::str::from_utf8(&dets[0].mask.counts).unwrap(), std::str::from_utf8(rle0).unwrap());
-        assert_eq!(std::str::from_utf8(&dets[1].mask.counts).unwrap(), std::str::from_utf8(rle1).unwrap());
+        assert_eq!(
+            std::str::from_utf8(&dets[0].mask.counts).unwrap(),
+            std::str::from_utf8(rle0).unwrap()
+        );
+        assert_eq!(
+            std::str::from_utf8(&dets[1].mask.counts).unwrap(),
+            std::str::from_utf8(rle1).unwrap()
+        );
         let cpu = rle_reference::postprocess(&batch, std::slice::from_ref(&meta), &opts()).unwrap();
         assert_eq!(out[0].detections, cpu[0].detections);
     }
@@ -102,12 +153,20 @@ fn without_a_driver_the_cpu_fallback_matches_the_reference() {
         // GPU tests above cover the same example.
         return;
     }
-    let err = Postprocessor::new(Config { ordinal: 0, fallback: Fallback::Error }).unwrap_err();
+    let err = Postprocessor::new(Config {
+        ordinal: 0,
+        fallback: Fallback::Error,
+    })
+    .unwrap_err();
     assert!(err.to_string().contains("no CUDA driver"), "{err}");
     let mut pp = Postprocessor::new(Config::default()).unwrap();
     assert!(!pp.is_gpu());
     let (logits, boxes, masks) = inputs();
-    let batch = Batch { logits: logits.view(), boxes: boxes.view(), masks: MaskLogits::F32(masks.view()) };
+    let batch = Batch {
+        logits: logits.view(),
+        boxes: boxes.view(),
+        masks: MaskLogits::F32(masks.view()),
+    };
     let out = pp.run(&batch, &[stretch()], &opts()).unwrap();
     let cpu = rle_reference::postprocess(&batch, &[stretch()], &opts()).unwrap();
     assert_eq!(out, cpu);

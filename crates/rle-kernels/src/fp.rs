@@ -109,16 +109,29 @@ mod tests {
         for h in 0..=u16::MAX {
             let a = f16_bits_to_f32(h);
             let b = half::f16::from_bits(h).to_f32();
-            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{h:#x}");
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{h:#x}"
+            );
             let c = bf16_bits_to_f32(h);
             let d = half::bf16::from_bits(h).to_f32();
-            assert!(c.to_bits() == d.to_bits() || (c.is_nan() && d.is_nan()), "{h:#x}");
+            assert!(
+                c.to_bits() == d.to_bits() || (c.is_nan() && d.is_nan()),
+                "{h:#x}"
+            );
         }
     }
 
     #[test]
     fn round_half_even_matches_spec_examples() {
-        for (v, r) in [(0.5f32, 0.0f32), (1.5, 2.0), (2.5, 2.0), (-0.5, -0.0), (-1.5, -2.0), (7.5, 8.0)] {
+        for (v, r) in [
+            (0.5f32, 0.0f32),
+            (1.5, 2.0),
+            (2.5, 2.0),
+            (-0.5, -0.0),
+            (-1.5, -2.0),
+            (7.5, 8.0),
+        ] {
             assert_eq!(round_half_even(v).to_bits(), r.to_bits(), "{v}");
         }
     }

@@ -49,7 +49,10 @@ fn aa_span(n: u32, scale: f32, support: f32, i: u32) -> (u32, u32, f32) {
 /// largest span.
 pub fn aa_slots(n: u32, m: u32) -> u32 {
     let (scale, support, _) = aa_params(n, m);
-    (0..m).map(|i| aa_span(n, scale, support, i).1).max().unwrap_or(0)
+    (0..m)
+        .map(|i| aa_span(n, scale, support, i).1)
+        .max()
+        .unwrap_or(0)
 }
 
 fn tri(a: f32) -> f32 {
@@ -63,7 +66,13 @@ fn tri(a: f32) -> f32 {
 
 /// Builds the antialiased `n → m` table: `spans.len() == m`,
 /// `weights.len() == m * slots` with `slots >= aa_slots(n, m)`.
-pub fn build_aa(n: u32, m: u32, slots: u32, spans: &mut [TapSpan], weights: &mut [f32]) -> Result<(), TableError> {
+pub fn build_aa(
+    n: u32,
+    m: u32,
+    slots: u32,
+    spans: &mut [TapSpan],
+    weights: &mut [f32],
+) -> Result<(), TableError> {
     if n == 0 || m == 0 {
         return Err(TableError::Empty);
     }
@@ -102,7 +111,11 @@ pub fn build_aa(n: u32, m: u32, slots: u32, spans: &mut [TapSpan], weights: &mut
 /// Builds the identity table (one tap of weight 1.0): torchvision returns the
 /// input unchanged when both axes keep their size, and `v * 1.0 == v` for every
 /// float (inf and NaN included), so this reproduces that shortcut exactly.
-pub fn build_identity(n: u32, spans: &mut [TapSpan], weights: &mut [f32]) -> Result<(), TableError> {
+pub fn build_identity(
+    n: u32,
+    spans: &mut [TapSpan],
+    weights: &mut [f32],
+) -> Result<(), TableError> {
     if n == 0 {
         return Err(TableError::Empty);
     }
@@ -118,7 +131,12 @@ pub fn build_identity(n: u32, spans: &mut [TapSpan], weights: &mut [f32]) -> Res
 
 /// Plain bilinear `n → m` (align_corners=False): two taps per output, the second
 /// clamped to the last source index; `weights.len() == 2 * m` holds `(λ0, λ1)`.
-pub fn build_bilinear(n: u32, m: u32, spans: &mut [TapSpan], weights: &mut [f32]) -> Result<(), TableError> {
+pub fn build_bilinear(
+    n: u32,
+    m: u32,
+    spans: &mut [TapSpan],
+    weights: &mut [f32],
+) -> Result<(), TableError> {
     if n == 0 || m == 0 {
         return Err(TableError::Empty);
     }
@@ -132,7 +150,10 @@ pub fn build_bilinear(n: u32, m: u32, spans: &mut [TapSpan], weights: &mut [f32]
         let i0 = src as i32;
         let l1 = src - i0 as f32;
         let l0 = 1.0 - l1;
-        spans[i as usize] = TapSpan { first: i0 as u32, count: 2 };
+        spans[i as usize] = TapSpan {
+            first: i0 as u32,
+            count: 2,
+        };
         weights[2 * i as usize] = l0;
         weights[2 * i as usize + 1] = l1;
     }
@@ -166,7 +187,11 @@ pub fn eval_aa(
         for c in 1..xs.count {
             h = fma(src(sy, xs.first + c), xw[c as usize], h);
         }
-        acc = if r == 0 { h * yw[0] } else { fma(h, yw[r as usize], acc) };
+        acc = if r == 0 {
+            h * yw[0]
+        } else {
+            fma(h, yw[r as usize], acc)
+        };
     }
     acc
 }
@@ -220,10 +245,28 @@ mod tests {
         assert_eq!(spans[6], TapSpan { first: 0, count: 1 });
         assert_eq!(w[12], 1.0);
         assert_eq!(spans[7], TapSpan { first: 0, count: 2 });
-        assert_eq!((w[14].to_bits(), w[15].to_bits()), (0x3F75_5555, 0x3D2A_AAB0));
-        assert_eq!(spans[539], TapSpan { first: 38, count: 2 });
-        assert_eq!((w[1078].to_bits(), w[1079].to_bits()), (0x3F09_3E77, 0x3EED_8312));
-        assert_eq!(spans[1073], TapSpan { first: 77, count: 1 });
+        assert_eq!(
+            (w[14].to_bits(), w[15].to_bits()),
+            (0x3F75_5555, 0x3D2A_AAB0)
+        );
+        assert_eq!(
+            spans[539],
+            TapSpan {
+                first: 38,
+                count: 2
+            }
+        );
+        assert_eq!(
+            (w[1078].to_bits(), w[1079].to_bits()),
+            (0x3F09_3E77, 0x3EED_8312)
+        );
+        assert_eq!(
+            spans[1073],
+            TapSpan {
+                first: 77,
+                count: 1
+            }
+        );
     }
 
     #[test]
@@ -239,16 +282,39 @@ mod tests {
             (w[s].to_bits(), w[s + 1].to_bits(), w[s + 2].to_bits()),
             (0x3E92_4925, 0x3F0E_38E3, 0x3E22_8A26)
         );
-        assert_eq!(spans[49], TapSpan { first: 76, count: 2 });
+        assert_eq!(
+            spans[49],
+            TapSpan {
+                first: 76,
+                count: 2
+            }
+        );
     }
 
     #[test]
     fn dtype_thresholds_match_rounding_back() {
         use half::{bf16, f16};
-        for bits in [0x3300_0000u32, 0x3300_0001, 0x32FF_FFFF, 0x0000_8000, 0x0000_8001, 0x0000_7FFF, 1, 0x3380_0000] {
+        for bits in [
+            0x3300_0000u32,
+            0x3300_0001,
+            0x32FF_FFFF,
+            0x0000_8000,
+            0x0000_8001,
+            0x0000_7FFF,
+            1,
+            0x3380_0000,
+        ] {
             let v = f32::from_bits(bits);
-            assert_eq!(v > foreground_threshold(dtype::F16), f16::from_f32(v) > f16::ZERO, "f16 {bits:#x}");
-            assert_eq!(v > foreground_threshold(dtype::BF16), bf16::from_f32(v) > bf16::ZERO, "bf16 {bits:#x}");
+            assert_eq!(
+                v > foreground_threshold(dtype::F16),
+                f16::from_f32(v) > f16::ZERO,
+                "f16 {bits:#x}"
+            );
+            assert_eq!(
+                v > foreground_threshold(dtype::BF16),
+                bf16::from_f32(v) > bf16::ZERO,
+                "bf16 {bits:#x}"
+            );
         }
     }
 }

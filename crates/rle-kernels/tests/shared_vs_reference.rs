@@ -130,3 +130,23 @@ proptest! {
         prop_assert_eq!(mine, rle_reference::rle::compress(&counts));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// torch's small-sort network, kernel copy vs reference copy, on score
+    /// lists full of ties (few distinct values).
+    #[test]
+    fn small_sort_network_matches(levels in prop::collection::vec(0u8..4, 0..=32)) {
+        let scores: Vec<f32> = levels.iter().map(|&l| 0.25 * f32::from(l)).collect();
+        let mut keys = [0f32; 32];
+        let mut pos = [0u32; 32];
+        for (i, &s) in scores.iter().enumerate() {
+            keys[i] = s;
+            pos[i] = i as u32;
+        }
+        rle_kernels::torch_sort::small_bitonic_sort(&mut keys, &mut pos, scores.len());
+        let mine: Vec<usize> = pos[..scores.len()].iter().map(|&p| p as usize).collect();
+        prop_assert_eq!(mine, rle_reference::torch_sort::sort_descending_order(&scores));
+    }
+}

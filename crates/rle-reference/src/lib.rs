@@ -22,6 +22,7 @@ pub mod resize;
 pub mod rle;
 pub mod select;
 pub mod sigmoid;
+pub mod torch_sort;
 mod types;
 pub mod validate;
 

@@ -1,9 +1,10 @@
 //! Detection selection for one image: flat top-k, class validity and remapping,
 //! threshold, keep/sort/cap (SPEC §2.2–§2.5), and near-decision flags.
 //!
-//! Ordering invariant: everything is ranked by [`rank_order`]: NaN above every
+//! Ordering invariant: the top-k is ranked by [`rank_order`]: NaN above every
 //! number, then score descending, then flat index `q*C + c` ascending (the order
-//! observed on CUDA, §2.2, §2.5). The top-k keeps `k = Q` entries of the `Q×C`
+//! observed on CUDA, §2.2). The final sort is torch's (`crate::torch_sort`): stable
+//! above 32 survivors, a bitonic network (which permutes ties) up to 32. The top-k keeps `k = Q` entries of the `Q×C`
 //! scores, whatever their class; invalid classes are dropped only afterwards.
 //!
 //! Near decisions (only when the scores were computed on the CPU, whose sigmoid is
@@ -27,6 +28,7 @@ use std::cmp::Ordering;
 use ndarray::ArrayView2;
 
 use crate::sigmoid::{ulp_distance, SIGMOID_TOLERANCE_ULP};
+use crate::torch_sort::sort_descending_order;
 use crate::{NearDecision, NearDecisionKind, Options, Threshold};
 
 /// One entry of the flat score array.
@@ -153,8 +155,13 @@ pub fn select(
             })
         })
         .collect();
-    // Survivors are already in rank order; the explicit sort states the §2.5 rule.
-    kept.sort_by(|a, b| rank_order(&a.candidate, &b.candidate));
+    // Survivors are in rank order; torch's descending sort keeps that order
+    // except for ties among at most 32 survivors (see `torch_sort`).
+    let scores: Vec<f32> = kept.iter().map(|s| s.candidate.score).collect();
+    kept = sort_descending_order(&scores)
+        .into_iter()
+        .map(|i| kept[i])
+        .collect();
 
     let near = match logits {
         Some(logits) => near_decisions(included, excluded, &kept, logits, opts),

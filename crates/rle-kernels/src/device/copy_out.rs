@@ -34,11 +34,38 @@ pub unsafe extern "ptx-kernel" fn rle_copy_out(
     host_counters: *mut FrameCounters,
     host_chars: *mut u8,
 ) {
-    let slots = (frame.batch * frame.queries) as usize;
-    copy_words(dets.cast(), host_dets.cast(), slots * size_of::<DetRecord>() / 4);
+    // Only what this frame wrote: detection records past an image's count
+    // and arena bytes past the used length are never read (nor copied, so a
+    // memory checker sees no read of uninitialized device memory).
     copy_words(det_count, host_det_count, frame.batch as usize);
-    copy_words(counters.cast(), host_counters.cast(), size_of::<FrameCounters>() / 4);
-    // SAFETY: counters is a valid device pointer (contract above).
+    copy_words(
+        counters.cast(),
+        host_counters.cast(),
+        size_of::<FrameCounters>() / 4,
+    );
+    let words_per_det = size_of::<DetRecord>() / 4;
+    let stride = (ntid() * nbid_x()) as usize;
+    let total = (frame.batch * frame.queries) as usize * words_per_det;
+    let mut i = (bid_x() * ntid() + tid()) as usize;
+    while i < total {
+        let slot = i / words_per_det;
+        let (b, j) = (slot / frame.queries as usize, slot % frame.queries as usize);
+        // SAFETY: b < B and i < B*Q*12 words (contract below).
+        unsafe {
+            if j < *det_count.add(b) as usize {
+                *host_dets.cast::<u32>().add(i) = *dets.cast::<u32>().add(i);
+            }
+        }
+        i += stride;
+    }
+    // SAFETY: counters is a valid device pointer (contract below).
     let used = unsafe { (*counters).chars_used }.min(u64::from(frame.chars_capacity)) as usize;
-    copy_words(chars.cast(), host_chars.cast(), used.div_ceil(4));
+    copy_words(chars.cast(), host_chars.cast(), used / 4);
+    let tail = (used / 4) * 4;
+    let mut i = tail + (bid_x() * ntid() + tid()) as usize;
+    while i < used {
+        // SAFETY: i < used <= capacity on both sides.
+        unsafe { *host_chars.add(i) = *chars.add(i) };
+        i += stride;
+    }
 }

@@ -19,8 +19,14 @@
 //! too small; then the block records the overflow and writes nothing, and the
 //! host grows the arena and runs this kernel again.
 
-use super::{atomic_add, atomic_add_u64, atomic_max, atomic_min, bid_x, bid_y, block_exclusive_scan, ntid, shared_bytes, sync, tid};
-use crate::abi::{dtype, resize_mode, DetRecord, FrameCounters, FrameParams, ImageParams, TapSpan, MASK_ITEMS, MASK_THREADS};
+use super::{
+    atomic_add, atomic_add_u64, atomic_max, atomic_min, bid_x, bid_y, block_exclusive_scan, ntid,
+    shared_bytes, sync, tid,
+};
+use crate::abi::{
+    dtype, resize_mode, DetRecord, FrameCounters, FrameParams, ImageParams, TapSpan, MASK_ITEMS,
+    MASK_THREADS,
+};
 use crate::coco::{char_len, coded_value, write_chars};
 use crate::fp::{bf16_bits_to_f32, f16_bits_to_f32};
 use crate::tables::{eval_aa, eval_bilinear, foreground_threshold, tap_index};
@@ -95,8 +101,14 @@ impl Ctx {
         let v = unsafe {
             let ys = *self.spans.add((im.ytab + y) as usize);
             let xs = *self.spans.add((im.xtab + x) as usize);
-            let yw = core::slice::from_raw_parts(self.weights.add((im.yweights + y * im.yslots) as usize), im.yslots as usize);
-            let xw = core::slice::from_raw_parts(self.weights.add((im.xweights + x * im.xslots) as usize), im.xslots as usize);
+            let yw = core::slice::from_raw_parts(
+                self.weights.add((im.yweights + y * im.yslots) as usize),
+                im.yslots as usize,
+            );
+            let xw = core::slice::from_raw_parts(
+                self.weights.add((im.xweights + x * im.xslots) as usize),
+                im.xslots as usize,
+            );
             if self.mode == resize_mode::BILINEAR {
                 eval_bilinear(ys, yw, xs, xw, im.win_h, im.win_w, |a, b| self.window(a, b))
             } else {
@@ -208,7 +220,11 @@ fn walk(cx: &Ctx, sh: *mut u32, write: bool, out: *mut u8) -> (u32, u32) {
             }
             sync();
             if t == 0 && n_tile > 0 {
-                let c = [ev(n_tile as i64 - 1), ev(n_tile as i64 - 2), ev(n_tile as i64 - 3)];
+                let c = [
+                    ev(n_tile as i64 - 1),
+                    ev(n_tile as i64 - 2),
+                    ev(n_tile as i64 - 3),
+                ];
                 *s(CARRY) = c[0];
                 *s(CARRY + 1) = c[1];
                 *s(CARRY + 2) = c[2];

@@ -119,12 +119,20 @@ pub(crate) fn block_exclusive_scan(v: u32, scratch: *mut u32) -> (u32, u32) {
         }
         sync();
         if warp == 0 {
-            let w = if lane < nwarps { *scratch.add(lane as usize) } else { 0 };
+            let w = if lane < nwarps {
+                *scratch.add(lane as usize)
+            } else {
+                0
+            };
             let wi = warp_inclusive_scan(w);
             *scratch.add(lane as usize) = wi;
         }
         sync();
-        let before = if warp > 0 { *scratch.add(warp as usize - 1) } else { 0 };
+        let before = if warp > 0 {
+            *scratch.add(warp as usize - 1)
+        } else {
+            0
+        };
         let total = *scratch.add(nwarps as usize - 1);
         sync();
         (before.wrapping_add(incl).wrapping_sub(v), total)
@@ -135,14 +143,20 @@ pub(crate) fn block_exclusive_scan(v: u32, scratch: *mut u32) -> (u32, u32) {
 #[inline(always)]
 pub(crate) fn atomic_add(p: *mut u32, v: u32) -> u32 {
     // SAFETY: callers pass a valid, aligned pointer into shared or global memory.
-    unsafe { core::sync::atomic::AtomicU32::from_ptr(p).fetch_add(v, core::sync::atomic::Ordering::Relaxed) }
+    unsafe {
+        core::sync::atomic::AtomicU32::from_ptr(p)
+            .fetch_add(v, core::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Relaxed atomic add on a u64.
 #[inline(always)]
 pub(crate) fn atomic_add_u64(p: *mut u64, v: u64) -> u64 {
     // SAFETY: callers pass a valid, 8-aligned pointer into global memory.
-    unsafe { core::sync::atomic::AtomicU64::from_ptr(p).fetch_add(v, core::sync::atomic::Ordering::Relaxed) }
+    unsafe {
+        core::sync::atomic::AtomicU64::from_ptr(p)
+            .fetch_add(v, core::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Relaxed atomic min on a u32.
@@ -150,7 +164,8 @@ pub(crate) fn atomic_add_u64(p: *mut u64, v: u64) -> u64 {
 pub(crate) fn atomic_min(p: *mut u32, v: u32) {
     // SAFETY: callers pass a valid, aligned pointer into shared memory.
     unsafe {
-        core::sync::atomic::AtomicU32::from_ptr(p).fetch_min(v, core::sync::atomic::Ordering::Relaxed);
+        core::sync::atomic::AtomicU32::from_ptr(p)
+            .fetch_min(v, core::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -159,6 +174,7 @@ pub(crate) fn atomic_min(p: *mut u32, v: u32) {
 pub(crate) fn atomic_max(p: *mut u32, v: u32) {
     // SAFETY: callers pass a valid, aligned pointer into shared memory.
     unsafe {
-        core::sync::atomic::AtomicU32::from_ptr(p).fetch_max(v, core::sync::atomic::Ordering::Relaxed);
+        core::sync::atomic::AtomicU32::from_ptr(p)
+            .fetch_max(v, core::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -8,14 +8,16 @@
 //! needed ones equal to `T` in ascending flat order, are gathered; each then
 //! finds its rank by counting the entries that rank before it. Ranking by
 //! (key desc, flat asc) is the observed torch order (SPEC §2.2), and the
-//! reference's later sort is stable on that order (§2.5), so compacting the
-//! kept entries in rank order yields the final order with no second sort.
+//! kept entries are compacted in rank order. torch's final sort is stable above
+//! 32 survivors, so that is the final order; up to 32 survivors it is a
+//! bitonic network that permutes ties, replayed here (`torch_sort`).
 
-use super::{atomic_add, block_exclusive_scan, bid_x, ntid, shared_bytes, sync, tid};
+use super::{atomic_add, bid_x, block_exclusive_scan, ntid, shared_bytes, sync, tid};
 use crate::abi::{DetRecord, FrameCounters, FrameParams, ImageParams, MAX_QUERIES};
 use crate::boxes::box_xyxy;
 use crate::fp::sigmoid_cuda;
 use crate::keys::{key_score, ranks_before, score_key};
+use crate::torch_sort::{small_bitonic_sort, SMALL_SORT_SIZE};
 
 const HIST: usize = 0; // 256 u32
 const SCAN: usize = 256; // 32 u32
@@ -23,8 +25,10 @@ const MISC: usize = 288; // 8 u32
 const SEL_KEY: usize = 296; // MAX_QUERIES u32
 const SEL_FLAT: usize = SEL_KEY + MAX_QUERIES as usize;
 const ORDER: usize = SEL_FLAT + MAX_QUERIES as usize;
-const WORDS: usize = ORDER + MAX_QUERIES as usize;
-const _: () = assert!(WORDS * 4 <= 25_856);
+const KEPT: usize = ORDER + MAX_QUERIES as usize;
+const KEPT_CLASS: usize = KEPT + MAX_QUERIES as usize;
+const WORDS: usize = KEPT_CLASS + MAX_QUERIES as usize;
+const _: () = assert!(WORDS * 4 <= 42_240);
 
 /// Selects the detections of image `blockIdx.x`.
 ///
@@ -47,7 +51,7 @@ pub unsafe extern "ptx-kernel" fn rle_select(
     det_count: *mut u32,
     counters: *mut FrameCounters,
 ) {
-    let sh = shared_bytes!("rle_select_smem", 25856).cast::<u32>();
+    let sh = shared_bytes!("rle_select_smem", 42240).cast::<u32>();
     let s = |i: usize| -> *mut u32 { sh.wrapping_add(i) };
     let (t, nt) = (tid(), ntid());
     let b = bid_x();
@@ -133,7 +137,11 @@ pub unsafe extern "ptx-kernel" fn rle_select(
         let mut start = 0u32;
         while start < n {
             let f = start + t;
-            let key = if f < n { *keys.add(base + f as usize) } else { 0 };
+            let key = if f < n {
+                *keys.add(base + f as usize)
+            } else {
+                0
+            };
             let gt = f < n && key > kth;
             let eq = f < n && key == kth;
             let (pre, tot) = block_exclusive_scan(u32::from(gt) | (u32::from(eq) << 16), s(SCAN));
@@ -144,7 +152,8 @@ pub unsafe extern "ptx-kernel" fn rle_select(
                 *s(SEL_KEY + pos) = key;
                 *s(SEL_FLAT + pos) = f;
             }
-            selected += (tot & 0xFFFF) + (eq_seen + (tot >> 16)).min(need_eq) - eq_seen.min(need_eq);
+            selected +=
+                (tot & 0xFFFF) + (eq_seen + (tot >> 16)).min(need_eq) - eq_seen.min(need_eq);
             eq_seen += tot >> 16;
             start += nt;
         }
@@ -156,26 +165,30 @@ pub unsafe extern "ptx-kernel" fn rle_select(
             let (ki, fi) = (*s(SEL_KEY + i as usize), *s(SEL_FLAT + i as usize));
             let mut rank = 0u32;
             for j in 0..k {
-                rank += u32::from(ranks_before(*s(SEL_KEY + j as usize), *s(SEL_FLAT + j as usize), ki, fi));
+                rank += u32::from(ranks_before(
+                    *s(SEL_KEY + j as usize),
+                    *s(SEL_FLAT + j as usize),
+                    ki,
+                    fi,
+                ));
             }
             *s(ORDER + rank as usize) = i;
             i += nt;
         }
         sync();
 
-        // Validity, threshold, compaction in rank order, cap, boxes.
-        let img = &*images.add(b as usize);
+        // Validity and threshold in rank order; compact the survivors.
         let mut kept = 0u32;
         let mut start = 0u32;
         while start < k {
             let r = start + t;
             let mut keep = false;
-            let mut rec = DetRecord::default();
+            let (mut w, mut class) = (0u32, -1i32);
             if r < k {
-                let w = *s(ORDER + r as usize) as usize;
-                let (key, f) = (*s(SEL_KEY + w), *s(SEL_FLAT + w));
-                let (q, c) = (f / cols, f % cols);
-                let class = if frame.mapping_len == 0 {
+                w = *s(ORDER + r as usize);
+                let (key, f) = (*s(SEL_KEY + w as usize), *s(SEL_FLAT + w as usize));
+                let c = f % cols;
+                class = if frame.mapping_len == 0 {
                     if c < frame.num_classes {
                         c as i32
                     } else {
@@ -186,37 +199,64 @@ pub unsafe extern "ptx-kernel" fn rle_select(
                 } else {
                     -1
                 };
-                let score = key_score(key);
                 let thr = if frame.threshold_len == 0 {
                     frame.threshold
                 } else {
-                    let idx = class.clamp(0, frame.threshold_len as i32 - 1);
-                    *thresholds.add(idx as usize)
+                    *thresholds.add(class.clamp(0, frame.threshold_len as i32 - 1) as usize)
                 };
-                keep = class >= 0 && score > thr;
-                if keep {
-                    let bx = boxes.add(((b * frame.queries + q) * 4) as usize);
-                    let cxcywh = [*bx, *bx.add(1), *bx.add(2), *bx.add(3)];
-                    rec = DetRecord {
-                        query: q,
-                        column: c,
-                        class_id: class,
-                        score_bits: score.to_bits(),
-                        xyxy: box_xyxy(cxcywh, img),
-                        ..DetRecord::default()
-                    };
-                }
+                keep = class >= 0 && key_score(key) > thr;
             }
             let (pre, tot) = block_exclusive_scan(u32::from(keep), s(SCAN));
-            let pos = kept + pre;
-            if keep && pos < frame.max_detections {
-                *dets.add((b * frame.queries + pos) as usize) = rec;
+            if keep {
+                *s(KEPT + (kept + pre) as usize) = w;
+                *s(KEPT_CLASS + (kept + pre) as usize) = class as u32;
             }
             kept += tot;
             start += nt;
         }
+        sync();
+
+        // torch's descending sort: a bitonic network up to 32 survivors.
+        if t == 0 && kept >= 2 && kept as usize <= SMALL_SORT_SIZE {
+            let mut keys32 = [0f32; SMALL_SORT_SIZE];
+            let mut pos = [0u32; SMALL_SORT_SIZE];
+            let mut w = [0u32; SMALL_SORT_SIZE];
+            let mut cl = [0u32; SMALL_SORT_SIZE];
+            for i in 0..kept as usize {
+                w[i] = *s(KEPT + i);
+                cl[i] = *s(KEPT_CLASS + i);
+                keys32[i] = key_score(*s(SEL_KEY + w[i] as usize));
+                pos[i] = i as u32;
+            }
+            small_bitonic_sort(&mut keys32, &mut pos, kept as usize);
+            for i in 0..kept as usize {
+                *s(KEPT + i) = w[pos[i] as usize];
+                *s(KEPT_CLASS + i) = cl[pos[i] as usize];
+            }
+        }
+        sync();
+
+        // Cap, boxes, records.
+        let img = &*images.add(b as usize);
+        let n_out = kept.min(frame.max_detections);
+        let mut p = t;
+        while p < n_out {
+            let w = *s(KEPT + p as usize) as usize;
+            let (key, f) = (*s(SEL_KEY + w), *s(SEL_FLAT + w));
+            let q = f / cols;
+            let bx = boxes.add(((b * frame.queries + q) * 4) as usize);
+            *dets.add((b * frame.queries + p) as usize) = DetRecord {
+                query: q,
+                column: f % cols,
+                class_id: *s(KEPT_CLASS + p as usize) as i32,
+                score_bits: key_score(key).to_bits(),
+                xyxy: box_xyxy([*bx, *bx.add(1), *bx.add(2), *bx.add(3)], img),
+                ..DetRecord::default()
+            };
+            p += nt;
+        }
         if t == 0 {
-            *det_count.add(b as usize) = kept.min(frame.max_detections);
+            *det_count.add(b as usize) = n_out;
         }
     }
 }

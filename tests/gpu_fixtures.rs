@@ -1,0 +1,104 @@
+//! The GPU post-processor against PyTorch on CUDA: every committed fixture must
+//! come out bit for bit (order, classes, score bits, boxes, RLE bytes) with no
+//! tolerance and no flags, and the GPU sigmoid must equal torch's on the
+//! sigmoid fixture. Outputs are poisoned before each run. Ignored without a GPU.
+
+mod common;
+
+use ndarray::{Array3, Array4};
+use rle_fixtures::{all_cases, fixtures_dir, load_sigmoid};
+use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
+
+#[test]
+#[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
+fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
+    let mut pp = common::gpu();
+    let cases = all_cases(fixtures_dir()).expect("fixtures load");
+    assert!(cases.len() >= 40, "only {} fixture cases", cases.len());
+    let (mut dets, mut mismatches) = (0usize, Vec::new());
+    for case in &cases {
+        let inputs = case
+            .inputs()
+            .expect("inputs regenerate with matching hashes");
+        let batch = inputs.batch();
+        pp.run(&batch, &case.metas, &case.options)
+            .expect("warm-up run");
+        pp.poison_buffers().unwrap();
+        let (got, scores) = pp
+            .run_with_scores(&batch, &case.metas, &case.options)
+            .expect("GPU run");
+        let want = case.expected();
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            if g != w {
+                mismatches.push(format!(
+                    "{} image {i}:\n  gpu {:?}\n  torch {:?}",
+                    case.name, g.detections, w.detections
+                ));
+            }
+            dets += w.detections.len();
+        }
+        // The same GPU scores through the reference give the same result.
+        let cpu = rle_reference::postprocess_with_scores(
+            &batch,
+            scores.unwrap().view(),
+            &case.metas,
+            &case.options,
+        )
+        .unwrap();
+        assert_eq!(
+            cpu, got,
+            "{}: reference with GPU scores differs from the GPU",
+            case.name
+        );
+    }
+    println!(
+        "gpu fixtures: {} cases, {dets} detections, {} mismatches",
+        cases.len(),
+        mismatches.len()
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
+fn gpu_sigmoid_equals_torch_on_the_sigmoid_fixture() {
+    let mut pp = common::gpu();
+    let fx = load_sigmoid(fixtures_dir()).expect("sigmoid fixture");
+    let n = fx.inputs.len();
+    let (q, c) = (256, n.div_ceil(256));
+    let mut logits = Array3::from_elem((1, q, c), -10.0f32);
+    for (i, &x) in fx.inputs.iter().enumerate() {
+        logits[[0, i / c, i % c]] = x;
+    }
+    let boxes = Array3::from_elem((1, q, 4), 0.5f32);
+    let masks = Array4::from_elem((1, q, 1, 1), -1.0f32);
+    let batch = Batch {
+        logits: logits.view(),
+        boxes: boxes.view(),
+        masks: MaskLogits::F32(masks.view()),
+    };
+    let meta = ImageMeta::stretch(Size::new(4, 4), Size::new(4, 4));
+    let opts = Options {
+        threshold: Threshold::Scalar(2.0),
+        num_classes: c,
+        class_mapping: None,
+        max_detections: None,
+        resize: ResizeMode::Antialiased,
+    };
+    pp.run(&batch, std::slice::from_ref(&meta), &opts).unwrap();
+    pp.poison_buffers().unwrap();
+    let (_, scores) = pp.run_with_scores(&batch, &[meta], &opts).unwrap();
+    let scores = scores.unwrap();
+    let mut bad = 0;
+    for (i, (&x, &want)) in fx.inputs.iter().zip(&fx.outputs).enumerate() {
+        let got = scores[[0, i / c, i % c]];
+        if got.to_bits() != want.to_bits() && !(got.is_nan() && want.is_nan()) {
+            if bad < 10 {
+                eprintln!("sigmoid({x:e}) = {got:e} on the GPU, torch {want:e}");
+            }
+            bad += 1;
+        }
+    }
+    println!("gpu sigmoid: {n} inputs, {bad} differ from torch");
+    assert_eq!(bad, 0);
+}

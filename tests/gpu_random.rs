@@ -1,0 +1,108 @@
+//! Differential suite on fresh random frames (rle_fixtures' synth: realistic
+//! blob masks, every metadata kind, per-class thresholds, remapping, caps,
+//! both resize modes, f16/bf16): the GPU against the reference fed with the
+//! GPU's own scores (bit-exact everywhere), GPU scores within the CPU sigmoid's
+//! tolerance, and the GPU against the CPU-score reference except where that
+//! reports a near decision. Outputs are poisoned before each run.
+//! `RLE_RANDOM_CASES` / `RLE_RANDOM_SEED` change the count and the seeds.
+
+mod common;
+
+use rle_fixtures::{generate, random_recipe, Limits};
+use rle_reference::sigmoid::{sigmoid, ulp_distance, SIGMOID_TOLERANCE_ULP};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
+fn random_frames_gpu_equals_reference() {
+    let mut pp = common::gpu();
+    let n = env("RLE_RANDOM_CASES", 2200);
+    let seed0 = env("RLE_RANDOM_SEED", 0x2026_1124);
+    // Mostly small frames (fast reference), every tenth at realistic size.
+    let cases: Vec<u64> = (0..n).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(4, |p| p.get())
+        .min(16);
+    let mut frames = 0usize;
+    let (mut dets, mut flagged_images, mut score_checks) = (0usize, 0usize, 0usize);
+    for chunk in cases.chunks(threads * 4) {
+        // GPU runs on this thread; the slow reference runs in parallel.
+        let mut jobs = Vec::new();
+        for &i in chunk {
+            let limits = if i % 10 == 9 {
+                Limits::default()
+            } else {
+                Limits::small()
+            };
+            let (recipe, metas, opts) =
+                random_recipe(seed0 ^ (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)), &limits);
+            let data = generate(&recipe);
+            pp.poison_buffers().unwrap();
+            let (gpu, scores) = pp
+                .run_with_scores(&data.batch(), &metas, &opts)
+                .unwrap_or_else(|e| panic!("case {i}: GPU error {e}"));
+            jobs.push((i, data, metas, opts, gpu, scores.unwrap()));
+        }
+        let results: Vec<(usize, usize, usize)> = std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .iter()
+                .map(|(i, data, metas, opts, gpu, scores)| {
+                    s.spawn(move || {
+                        let batch = data.batch();
+                        let exact = rle_reference::postprocess_with_scores(&batch, scores.view(), metas, opts).unwrap();
+                        assert_eq!(&exact, gpu, "case {i}: GPU differs from the reference fed with GPU scores\nmetas {metas:?}\nopts {opts:?}");
+                        // Scores: within the CPU sigmoid's tolerance of the GPU's.
+                        for (x, g) in batch.logits.iter().zip(scores.iter()) {
+                            let c = sigmoid(*x);
+                            assert!(
+                                (c.is_nan() && g.is_nan()) || ulp_distance(c, *g) <= SIGMOID_TOLERANCE_ULP,
+                                "case {i}: sigmoid({x}) CPU {c} vs GPU {g}"
+                            );
+                        }
+                        // CPU scores: equal unless a near decision is reported.
+                        let cpu = rle_reference::postprocess(&batch, metas, opts).unwrap();
+                        let mut flagged = 0;
+                        for (c, g) in cpu.iter().zip(gpu) {
+                            if c.near_decisions.is_empty() {
+                                assert_eq!(c.detections.len(), g.detections.len(), "case {i}: unflagged image differs");
+                                for (cd, gd) in c.detections.iter().zip(&g.detections) {
+                                    assert_eq!((cd.query, cd.column, cd.class_id, cd.xyxy, &cd.mask), (gd.query, gd.column, gd.class_id, gd.xyxy, &gd.mask), "case {i}");
+                                    assert!(ulp_distance(cd.score, gd.score) <= SIGMOID_TOLERANCE_ULP, "case {i}");
+                                }
+                            } else {
+                                flagged += 1;
+                            }
+                        }
+                        let d = gpu.iter().map(|r| r.detections.len()).sum::<usize>();
+                        (d, flagged, scores.len())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("reference thread"))
+                .collect()
+        });
+        for (d, f, s) in results {
+            dets += d;
+            flagged_images += f;
+            score_checks += s;
+        }
+        frames += chunk.len();
+    }
+    println!(
+        "gpu random: {frames} frames, {dets} detections identical to the reference with GPU scores; \
+         {score_checks} scores within {SIGMOID_TOLERANCE_ULP} ulp of the CPU sigmoid; \
+         {flagged_images} images with CPU near-decision flags"
+    );
+    assert!(
+        frames as u64 == n && dets > frames,
+        "too little exercised: {frames} frames, {dets} detections"
+    );
+}
