@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use cudarc::driver::{result, sys, CudaContext};
-use rle_kernels::abi::{KERNEL_COPY_OUT, KERNEL_MASKS, KERNEL_SELECT};
+use rle_kernels::abi::{
+    KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE, KERNEL_SELECT,
+};
 
 use crate::bundle;
 use crate::error::{DriverContext, Error, Result};
@@ -38,7 +40,9 @@ pub(crate) struct Gpu {
     pub(crate) ctx: Arc<CudaContext>,
     pub(crate) module: sys::CUmodule,
     pub(crate) select: sys::CUfunction,
-    pub(crate) masks: sys::CUfunction,
+    pub(crate) mask_count: sys::CUfunction,
+    pub(crate) mask_reserve: sys::CUfunction,
+    pub(crate) mask_write: sys::CUfunction,
     pub(crate) copy_out: sys::CUfunction,
     pub(crate) info: DeviceInfo,
 }
@@ -102,7 +106,9 @@ impl Gpu {
         };
         Ok(Self {
             select: function(KERNEL_SELECT)?,
-            masks: function(KERNEL_MASKS)?,
+            mask_count: function(KERNEL_MASK_COUNT)?,
+            mask_reserve: function(KERNEL_MASK_RESERVE)?,
+            mask_write: function(KERNEL_MASK_WRITE)?,
             copy_out: function(KERNEL_COPY_OUT)?,
             ctx,
             module,

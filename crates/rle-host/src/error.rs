@@ -25,7 +25,7 @@ pub enum Error {
     /// A driver call failed.
     #[error("CUDA driver call `{call}` failed: {source}")]
     Driver {
-        /// The call, e.g. `cuLaunchKernel(rle_masks)`.
+        /// The call, e.g. `cuLaunchKernel(rle_mask_count)`.
         call: &'static str,
         /// The driver's error.
         #[source]

@@ -5,7 +5,9 @@
 use std::ffi::c_void;
 
 use cudarc::driver::{result, sys};
-use rle_kernels::abi::{FrameParams, COPY_BLOCKS, COPY_THREADS, MASK_THREADS, SELECT_THREADS};
+use rle_kernels::abi::{
+    FrameParams, COPY_BLOCKS, COPY_THREADS, MASK_CHUNKS, MASK_THREADS, SELECT_THREADS,
+};
 
 use crate::driver::Gpu;
 use crate::error::{DriverContext, Result};
@@ -25,6 +27,7 @@ pub(crate) struct FrameBuffers {
     pub(crate) det_count: u64,
     pub(crate) counters: u64,
     pub(crate) chars: u64,
+    pub(crate) chunks: u64,
     pub(crate) spans: u64,
     pub(crate) weights: u64,
     pub(crate) host_dets: u64,
@@ -76,11 +79,11 @@ pub(crate) unsafe fn select(
     }
 }
 
-/// `rle_masks`: grid = `Q × B` detection slots.
+/// `rle_mask_count`: grid = `MASK_CHUNKS × Q × B` chunk blocks.
 ///
 /// # Safety
 /// As for [`select`]; `rle_select` was launched first on the same stream.
-pub(crate) unsafe fn masks(
+pub(crate) unsafe fn mask_count(
     gpu: &Gpu,
     stream: sys::CUstream,
     frame: &FrameParams,
@@ -94,21 +97,90 @@ pub(crate) unsafe fn masks(
         arg(&b.masks),
         arg(&b.spans),
         arg(&b.weights),
-        arg(&b.chars),
-        arg(&b.counters),
+        arg(&b.chunks),
     ];
-    // SAFETY: matches `rle_masks`' signature; buffers sized per the contract,
-    // tables uploaded for every image's table references.
+    // SAFETY: matches `rle_mask_count`'s signature; buffers sized per the
+    // contract (chunks: B*Q*MASK_CHUNKS), tables uploaded for every image.
     unsafe {
         result::launch_kernel(
-            gpu.masks,
-            (frame.queries, frame.batch, 1),
+            gpu.mask_count,
+            (MASK_CHUNKS, frame.queries, frame.batch),
             (MASK_THREADS, 1, 1),
             0,
             stream,
             &mut params,
         )
-        .call("cuLaunchKernel(rle_masks)")
+        .call("cuLaunchKernel(rle_mask_count)")
+    }
+}
+
+/// `rle_mask_reserve`: grid = `Q × B`, one warp each.
+///
+/// # Safety
+/// As for [`select`]; `rle_mask_count` was launched first on the same stream.
+pub(crate) unsafe fn mask_reserve(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
+    let mut params = [
+        arg(frame),
+        arg(&b.images),
+        arg(&b.dets),
+        arg(&b.det_count),
+        arg(&b.chunks),
+        arg(&b.chars),
+        arg(&b.counters),
+    ];
+    // SAFETY: matches `rle_mask_reserve`'s signature; chars holds
+    // `frame.chars_capacity` bytes.
+    unsafe {
+        result::launch_kernel(
+            gpu.mask_reserve,
+            (frame.queries, frame.batch, 1),
+            (32, 1, 1),
+            0,
+            stream,
+            &mut params,
+        )
+        .call("cuLaunchKernel(rle_mask_reserve)")
+    }
+}
+
+/// `rle_mask_write`: grid = `MASK_CHUNKS × Q × B` chunk blocks.
+///
+/// # Safety
+/// As for [`select`]; `rle_mask_reserve` was launched first on the same stream.
+pub(crate) unsafe fn mask_write(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
+    let mut params = [
+        arg(frame),
+        arg(&b.images),
+        arg(&b.dets),
+        arg(&b.det_count),
+        arg(&b.masks),
+        arg(&b.spans),
+        arg(&b.weights),
+        arg(&b.chunks),
+        arg(&b.chars),
+    ];
+    // SAFETY: matches `rle_mask_write`'s signature; the reserve kernel bounded
+    // every chunk's output inside the arena (or marked it skipped).
+    unsafe {
+        result::launch_kernel(
+            gpu.mask_write,
+            (MASK_CHUNKS, frame.queries, frame.batch),
+            (MASK_THREADS, 1, 1),
+            0,
+            stream,
+            &mut params,
+        )
+        .call("cuLaunchKernel(rle_mask_write)")
     }
 }
 

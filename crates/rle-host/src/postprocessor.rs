@@ -2,16 +2,16 @@
 //! masks out, on the GPU, identical to `rle_reference`.
 //!
 //! A frame is: one host→device copy of the parameter blob (and of the inputs,
-//! when they come from host memory), three kernel launches, one stream
+//! when they come from host memory), five kernel launches, one stream
 //! synchronization, then the host reads the results from mapped pinned memory.
 //! Buffers grow on demand and are reused, so after warm-up a frame allocates
 //! no device or pinned memory. If the COCO string arena turns out too small,
-//! it grows and the mask pass runs again (a second synchronization on that
-//! frame only).
+//! it grows and the reserve and write passes run again (a second
+//! synchronization on that frame only).
 
 use cudarc::driver::{result, sys};
 use ndarray::{Array3, ShapeBuilder};
-use rle_kernels::abi::{DetRecord, FrameCounters, FrameParams};
+use rle_kernels::abi::{ChunkState, DetRecord, FrameCounters, FrameParams, MASK_CHUNKS};
 use rle_reference::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options};
 
 use crate::driver::{DeviceInfo, Gpu};
@@ -75,6 +75,7 @@ struct GpuState {
     det_count: DeviceBuffer,
     counters: DeviceBuffer,
     chars: DeviceBuffer,
+    chunks: DeviceBuffer,
     out_dets: MappedHost,
     out_det_count: MappedHost,
     out_counters: MappedHost,
@@ -204,6 +205,7 @@ impl GpuState {
             det_count: d(),
             counters: d(),
             chars: d(),
+            chunks: d(),
             out_dets: h(),
             out_det_count: h(),
             out_counters: h(),
@@ -226,6 +228,8 @@ impl GpuState {
             self.scores.ensure(entries * 4)?;
         }
         self.dets.ensure(slots * size_of::<DetRecord>())?;
+        self.chunks
+            .ensure(slots * MASK_CHUNKS as usize * size_of::<ChunkState>())?;
         self.out_dets.ensure(slots * size_of::<DetRecord>())?;
         self.det_count.ensure(f.batch as usize * 4)?;
         self.out_det_count.ensure(f.batch as usize * 4)?;
@@ -251,6 +255,7 @@ impl GpuState {
             det_count: self.det_count.ptr(),
             counters: self.counters.ptr(),
             chars: self.chars.ptr(),
+            chunks: self.chunks.ptr(),
             spans: self.tables.dev_spans.ptr(),
             weights: self.tables.dev_weights.ptr(),
             host_dets: self.out_dets.dev(),
@@ -293,13 +298,16 @@ impl GpuState {
         // `check_device_range`); the stream is synchronized before reading.
         unsafe {
             launch::select(&self.gpu, stream, &plan.frame, &bufs)?;
-            launch::masks(&self.gpu, stream, &plan.frame, &bufs)?;
+            launch::mask_count(&self.gpu, stream, &plan.frame, &bufs)?;
+            launch::mask_reserve(&self.gpu, stream, &plan.frame, &bufs)?;
+            launch::mask_write(&self.gpu, stream, &plan.frame, &bufs)?;
             launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
         }
         self.sync(stream)?;
         let c = self.counters_now();
         if c.overflowed > 0 {
-            // The arena was too small: grow it and redo the mask pass only.
+            // The arena was too small: grow it and redo reserve and write (the
+            // counts per chunk stay valid).
             let need = usize::try_from(c.chars_used).unwrap_or(usize::MAX);
             if need > u32::MAX as usize {
                 return Err(Error::Limit {
@@ -316,7 +324,8 @@ impl GpuState {
             unsafe {
                 result::memset_d8_async(self.counters.ptr(), 0, size_of::<FrameCounters>(), stream)
                     .call("cuMemsetD8Async")?;
-                launch::masks(&self.gpu, stream, &plan.frame, &bufs)?;
+                launch::mask_reserve(&self.gpu, stream, &plan.frame, &bufs)?;
+                launch::mask_write(&self.gpu, stream, &plan.frame, &bufs)?;
                 launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
             }
             self.sync(stream)?;

@@ -30,7 +30,12 @@ fn inputs() -> (Array3<f32>, Array3<f32>, Array4<f32>) {
 }
 
 /// Per case: box and RLE string of detection 0, then of detection 1.
-type Expected = (&'static [i32; 4], &'static [u8], &'static [i32; 4], &'static [u8]);
+type Expected = (
+    &'static [i32; 4],
+    &'static [u8],
+    &'static [i32; 4],
+    &'static [u8],
+);
 
 fn opts() -> Options {
     Options {

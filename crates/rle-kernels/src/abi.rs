@@ -6,19 +6,36 @@
 
 /// Entry point: sigmoid, exact flat top-k, validity, threshold, sort, boxes.
 pub const KERNEL_SELECT: &str = "rle_select";
-/// Entry point: sparse mask evaluation, run detection and COCO strings.
-pub const KERNEL_MASKS: &str = "rle_masks";
+/// Entry point: per column chunk of a detection's ROI, evaluate the pixels
+/// and count run boundaries and COCO characters.
+pub const KERNEL_MASK_COUNT: &str = "rle_mask_count";
+/// Entry point: per detection, chain the chunks, reserve the string's arena
+/// space and write the characters that straddle chunk boundaries.
+pub const KERNEL_MASK_RESERVE: &str = "rle_mask_reserve";
+/// Entry point: per column chunk, evaluate again and write its characters.
+pub const KERNEL_MASK_WRITE: &str = "rle_mask_write";
 /// Entry point: copies the frame's results into mapped pinned host memory.
 pub const KERNEL_COPY_OUT: &str = "rle_copy_out";
 /// Every entry point the PTX bundle must contain.
-pub const KERNELS: [&str; 3] = [KERNEL_SELECT, KERNEL_MASKS, KERNEL_COPY_OUT];
+pub const KERNELS: [&str; 5] = [
+    KERNEL_SELECT,
+    KERNEL_MASK_COUNT,
+    KERNEL_MASK_RESERVE,
+    KERNEL_MASK_WRITE,
+    KERNEL_COPY_OUT,
+];
 
 /// Threads per block of `rle_select` (one block per image).
-pub const SELECT_THREADS: u32 = 512;
+pub const SELECT_THREADS: u32 = 1024;
 /// Largest `Q` the select kernel holds in shared memory.
 pub const MAX_QUERIES: u32 = 2048;
-/// Threads per block of `rle_masks` (one block per detection slot).
+/// Threads per block of `rle_mask_count` / `rle_mask_write`.
 pub const MASK_THREADS: u32 = 256;
+/// Column chunks per detection: blocks of the count and write kernels per
+/// detection slot (a detection's ROI columns are split evenly among them).
+pub const MASK_CHUNKS: u32 = 32;
+// rle_mask_reserve loads one chunk per lane of its single warp.
+const _: () = assert!(MASK_CHUNKS == 32);
 /// Canvas pixels each mask thread evaluates per tile.
 pub const MASK_ITEMS: u32 = 8;
 /// Threads per block and blocks of `rle_copy_out`.
@@ -184,6 +201,44 @@ pub struct DetRecord {
     pub _pad: u32,
 }
 
+/// What the mask kernels know about one column chunk of a detection's ROI.
+/// Written by `rle_mask_count` (ROI, range, events, first/last events,
+/// characters) and `rle_mask_reserve` (global event index, arena offset).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkState {
+    /// ROI: first canvas row.
+    pub r0: u32,
+    /// ROI: first canvas column.
+    pub c0: u32,
+    /// ROI: rows per column.
+    pub rows: u32,
+    /// ROI: pixels.
+    pub total: u32,
+    /// Non-zero when the ROI spans the whole canvas height (runs may continue
+    /// from one column into the next).
+    pub full_height: u32,
+    /// First ROI pixel (column-major ROI index) of this chunk.
+    pub begin: u32,
+    /// One past its last pixel.
+    pub end: u32,
+    /// Run boundaries ("events") in the chunk.
+    pub events: u32,
+    /// Characters of the chunk's events from its fourth on (the first three
+    /// need the previous chunk's events, so the reserve kernel encodes them).
+    pub chars: u32,
+    /// The chunk's first three events (flat canvas positions).
+    pub first: [u32; 3],
+    /// Its last three events, newest first.
+    pub last: [u32; 3],
+    /// Arena offset where the characters of its fourth event start.
+    pub out: u32,
+    /// Non-zero when the detection's string did not fit the arena.
+    pub skip: u32,
+    /// Padding.
+    pub _pad: [u32; 3],
+}
+
 /// Frame-level counters written by the kernels.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -203,4 +258,5 @@ const _: () = assert!(core::mem::size_of::<ImageParams>() == 112);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<FrameCounters>() == 16);
+const _: () = assert!(core::mem::size_of::<ChunkState>() == 80);
 const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

@@ -39,7 +39,14 @@ mod tests {
 
     #[test]
     fn keys_follow_score_order_and_nan_ranks_first() {
-        let scores = [0.0f32, 1e-40, 1.6458115e-38, 0.4, f32::from_bits(0x3F7F_FFFE), 1.0];
+        let scores = [
+            0.0f32,
+            1e-40,
+            1.6458115e-38,
+            0.4,
+            f32::from_bits(0x3F7F_FFFE),
+            1.0,
+        ];
         for w in scores.windows(2) {
             assert!(score_key(w[0]) < score_key(w[1]), "{w:?}");
         }

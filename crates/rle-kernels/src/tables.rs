@@ -171,6 +171,55 @@ pub fn tap_index(span: TapSpan, j: u32, n: u32) -> u32 {
     }
 }
 
+/// The horizontal pass of one source row for one output column: the
+/// antialiased "product, then FMA chain in tap order" (SPEC §3.4), or plain
+/// bilinear's `fma(λ0, v0, λ1·v1)` (SPEC §3.9). It depends only on (source
+/// row, output column), so a column of outputs can share it.
+#[inline(always)]
+pub fn horizontal(
+    bilinear: bool,
+    xs: TapSpan,
+    xw: &[f32],
+    w: u32,
+    sy: u32,
+    src: impl Fn(u32, u32) -> f32,
+) -> f32 {
+    if bilinear {
+        return fma(
+            xw[0],
+            src(sy, tap_index(xs, 0, w)),
+            xw[1] * src(sy, tap_index(xs, 1, w)),
+        );
+    }
+    let mut h = src(sy, xs.first) * xw[0];
+    for c in 1..xs.count {
+        h = fma(src(sy, xs.first + c), xw[c as usize], h);
+    }
+    h
+}
+
+/// The vertical pass over horizontal-pass values `h(sy)`: antialiased product
+/// then FMA chain over the span, or bilinear `fma(λ0, top, λ1·bottom)`.
+#[inline(always)]
+pub fn vertical(
+    bilinear: bool,
+    ys: TapSpan,
+    yw: &[f32],
+    h_rows: u32,
+    mut h: impl FnMut(u32) -> f32,
+) -> f32 {
+    if bilinear {
+        let top = h(tap_index(ys, 0, h_rows));
+        let bottom = h(tap_index(ys, 1, h_rows));
+        return fma(yw[0], top, yw[1] * bottom);
+    }
+    let mut acc = h(ys.first) * yw[0];
+    for r in 1..ys.count {
+        acc = fma(h(ys.first + r), yw[r as usize], acc);
+    }
+    acc
+}
+
 /// One antialiased output value. `src(y, x)` reads the (cropped/padded) window.
 #[inline(always)]
 pub fn eval_aa(

@@ -150,3 +150,37 @@ proptest! {
         prop_assert_eq!(mine, rle_reference::torch_sort::sort_descending_order(&scores));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The split horizontal/vertical evaluation the mask kernels use (with a
+    /// cache of horizontal values) gives the same bits as the one-shot forms.
+    #[test]
+    fn split_passes_match_one_shot(h in 1usize..30, w in 1usize..30, oh in 1usize..70, ow in 1usize..70, seed in any::<u64>(), bilinear in any::<bool>()) {
+        use rle_kernels::tables::{horizontal, vertical};
+        let src = values(h, w, seed);
+        let read = |a: u32, b: u32| src[[a as usize, b as usize]];
+        let (ys, yw, ysl, xs, xw, xsl) = if bilinear {
+            let (ys, yw) = bl_table(h as u32, oh as u32);
+            let (xs, xw) = bl_table(w as u32, ow as u32);
+            (ys, yw, 2usize, xs, xw, 2usize)
+        } else {
+            let (ys, yw, a) = aa_table(h as u32, oh as u32);
+            let (xs, xw, b) = aa_table(w as u32, ow as u32);
+            (ys, yw, a as usize, xs, xw, b as usize)
+        };
+        for y in 0..oh {
+            for x in 0..ow {
+                let (yw, xw) = (&yw[y * ysl..(y + 1) * ysl], &xw[x * xsl..(x + 1) * xsl]);
+                let one = if bilinear {
+                    eval_bilinear(ys[y], yw, xs[x], xw, h as u32, w as u32, read)
+                } else {
+                    eval_aa(ys[y], yw, xs[x], xw, read)
+                };
+                let split = vertical(bilinear, ys[y], yw, h as u32, |sy| horizontal(bilinear, xs[x], xw, w as u32, sy, read));
+                prop_assert_eq!(one.to_bits(), split.to_bits());
+            }
+        }
+    }
+}

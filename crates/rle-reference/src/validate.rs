@@ -4,9 +4,19 @@
 //! Invariants: after `validate` returns `Ok`, the pipeline cannot fail or panic:
 //! shapes agree, every size is ≥ 1, `Q*C` and each mask canvas `H*W` fit in `u32`
 //! (flat indices and RLE counts are u32), scales are finite and positive, the
-//! threshold is usable, the paste fits, the mask window is non-empty and the CUDA
-//! resize would accept the shape (SPEC §3.5). Tensor *values* are never inspected:
-//! NaN and infinities are data (§5). Nothing passed in is mutated.
+//! threshold is usable, the paste fits, the mask window is non-empty, no longer than
+//! [`MAX_RESIZE_AXIS`] on either axis and at most `u32::MAX` pixels, the resize target
+//! `S` is no longer than [`MAX_RESIZE_AXIS`] either, and the CUDA resize would accept
+//! the shape (SPEC §3.5). Tensor *values* are never inspected: NaN and infinities are
+//! data (§5). Nothing passed in is mutated.
+//!
+//! Per-class thresholds (SPEC §1.2, §2.4): any **non-empty** table is accepted,
+//! whatever its length. The reference indexes it with `clamp(out_cls, 0, n_T − 1)`, so
+//! in torch a table shorter than the number of output classes is legal (classes at or
+//! beyond `n_T − 1` share its last entry) and a longer one simply has unused entries;
+//! rejecting either would refuse inputs torch accepts. An empty table is rejected:
+//! torch raises there (`clamp(·, 0, −1)` indexes an empty tensor). NaN entries are
+//! rejected (a NaN threshold would silently drop the class); ±inf is accepted.
 
 use ndarray::ArrayView3;
 
@@ -14,6 +24,15 @@ use crate::error::Error;
 use crate::geometry::{MaskPads, MaskWindow};
 use crate::resize::limits::{aa_shared_memory_bytes, aa_supported, CUDA_SHARED_MEMORY_PER_BLOCK};
 use crate::{Batch, ImageMeta, Options, ResizeMode, Size, Threshold};
+
+/// Longest resize axis (input window or target `S`, in pixels) accepted: `2^23`.
+///
+/// Below it every index of the resize arithmetic (`i + 0.5`, `scale·(i + 0.5) ± support`)
+/// is exact or within half a unit in float32, so a span never exceeds the kernel's
+/// `2·ceil(support) + 1` slots and plain bilinear never reads past the last source row.
+/// Above it float32 cannot represent half-pixel positions: the CUDA kernels of the
+/// reference would index outside their span buffers. Real frames are below 4,096.
+pub const MAX_RESIZE_AXIS: u64 = 1 << 23;
 
 fn mismatch(
     field: &str,
@@ -56,6 +75,26 @@ fn product_fits_u32(field: impl Into<String>, a: u64, b: u64) -> Result<(), Erro
             limit: u64::from(u32::MAX),
         }),
     }
+}
+
+/// `value ≤ limit`, reported as a [`Error::SizeOverflow`] of `value × 1` (the error
+/// type has no dedicated "too large" variant; `limit_name` says which limit).
+fn at_most(
+    field: impl Into<String>,
+    value: u64,
+    limit: u64,
+    limit_name: &'static str,
+) -> Result<(), Error> {
+    if value > limit {
+        return Err(Error::SizeOverflow {
+            field: field.into(),
+            a: value,
+            b: 1,
+            limit_name,
+            limit,
+        });
+    }
+    Ok(())
 }
 
 fn size_ok(field: &str, size: Size) -> Result<(), Error> {
@@ -193,6 +232,38 @@ fn meta_ok(
             right: pads.right,
         });
     };
+    let axis_why = "the resize axis limit 2^23 (float32 half-pixel positions)";
+    let size_field = format!("{field}.size_after_pre_processing");
+    at_most(
+        format!("{size_field}.height"),
+        s.height.into(),
+        MAX_RESIZE_AXIS,
+        axis_why,
+    )?;
+    at_most(
+        format!("{size_field}.width"),
+        s.width.into(),
+        MAX_RESIZE_AXIS,
+        axis_why,
+    )?;
+    let window_field = format!("{field} mask window after pads");
+    at_most(
+        format!("{window_field} (height)"),
+        window.height as u64,
+        MAX_RESIZE_AXIS,
+        axis_why,
+    )?;
+    at_most(
+        format!("{window_field} (width)"),
+        window.width as u64,
+        MAX_RESIZE_AXIS,
+        axis_why,
+    )?;
+    product_fits_u32(
+        format!("{window_field} (h*w)"),
+        window.height as u64,
+        window.width as u64,
+    )?;
     let (out_h, out_w) = (s.height as usize, s.width as usize);
     if mode == ResizeMode::Antialiased && !aa_supported(window.height, window.width, out_h, out_w) {
         return Err(Error::DownscaleTooExtreme {

@@ -64,6 +64,12 @@ pub(crate) fn bid_y() -> u32 {
 }
 
 #[inline(always)]
+pub(crate) fn bid_z() -> u32 {
+    // SAFETY: reads a special register.
+    unsafe { nvptx::_block_idx_z() as u32 }
+}
+
+#[inline(always)]
 pub(crate) fn nbid_x() -> u32 {
     // SAFETY: reads a special register.
     unsafe { nvptx::_grid_dim_x() as u32 }
@@ -86,9 +92,41 @@ fn shfl_up(v: u32, delta: u32) -> u32 {
     r
 }
 
+#[inline(always)]
+fn shfl_xor(v: u32, mask: u32) -> u32 {
+    let r: u32;
+    // SAFETY: full-warp shuffle; every caller runs it with all 32 lanes active.
+    unsafe {
+        asm!("shfl.sync.bfly.b32 {r}, {v}, {m}, 31, -1;", r = out(reg32) r, v = in(reg32) v, m = in(reg32) mask);
+    }
+    r
+}
+
+/// Minimum over the 32 lanes of a warp (every lane gets it).
+#[inline(always)]
+pub(crate) fn warp_min(mut v: u32) -> u32 {
+    let mut m = 16;
+    while m > 0 {
+        v = v.min(shfl_xor(v, m));
+        m >>= 1;
+    }
+    v
+}
+
+/// Maximum over the 32 lanes of a warp (every lane gets it).
+#[inline(always)]
+pub(crate) fn warp_max(mut v: u32) -> u32 {
+    let mut m = 16;
+    while m > 0 {
+        v = v.max(shfl_xor(v, m));
+        m >>= 1;
+    }
+    v
+}
+
 /// Inclusive prefix sum over the 32 lanes of a warp.
 #[inline(always)]
-fn warp_inclusive_scan(mut v: u32) -> u32 {
+pub(crate) fn warp_inclusive_scan(mut v: u32) -> u32 {
     let lane = tid() & 31;
     let mut d = 1;
     while d < 32 {
@@ -146,6 +184,24 @@ pub(crate) fn atomic_add(p: *mut u32, v: u32) -> u32 {
     unsafe {
         core::sync::atomic::AtomicU32::from_ptr(p)
             .fetch_add(v, core::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Adds 1 to `hist[bin]` for every calling lane, with one shared atomic per
+/// distinct bin of the warp (`match.any.sync`, sm_70+) instead of one per
+/// lane: histograms of sigmoid keys are dominated by a few bins, and
+/// same-address atomics serialize.
+#[inline(always)]
+pub(crate) fn warp_aggregated_increment(hist: *mut u32, bin: u32) {
+    let active: u32;
+    let peers: u32;
+    // SAFETY: `activemask` and `match.any.sync` over exactly the active lanes.
+    unsafe {
+        asm!("activemask.b32 {a};", a = out(reg32) active);
+        asm!("match.any.sync.b32 {p}, {b}, {a};", p = out(reg32) peers, b = in(reg32) bin, a = in(reg32) active);
+    }
+    if tid() & 31 == peers.trailing_zeros() {
+        atomic_add(hist.wrapping_add(bin as usize), peers.count_ones());
     }
 }
 

@@ -12,7 +12,9 @@
 //! 32 survivors, so that is the final order; up to 32 survivors it is a
 //! bitonic network that permutes ties, replayed here (`torch_sort`).
 
-use super::{atomic_add, bid_x, block_exclusive_scan, ntid, shared_bytes, sync, tid};
+use super::{
+    bid_x, block_exclusive_scan, ntid, shared_bytes, sync, tid, warp_aggregated_increment,
+};
 use crate::abi::{DetRecord, FrameCounters, FrameParams, ImageParams, MAX_QUERIES};
 use crate::boxes::box_xyxy;
 use crate::fp::sigmoid_cuda;
@@ -81,7 +83,7 @@ pub unsafe extern "ptx-kernel" fn rle_select(
             if frame.write_scores != 0 {
                 *scores_out.add(base + f as usize) = score;
             }
-            atomic_add(s(HIST + (key >> 24) as usize), 1);
+            warp_aggregated_increment(s(HIST), key >> 24);
             f += nt;
         }
         sync();
@@ -91,19 +93,32 @@ pub unsafe extern "ptx-kernel" fn rle_select(
         let mut remaining = k;
         let mut shift = 24u32;
         loop {
-            if t == 0 {
-                let mut seen = 0u32;
-                let mut bin = 256u32;
-                while bin > 0 {
-                    bin -= 1;
-                    let c = *s(HIST + bin as usize);
-                    if seen + c >= remaining {
-                        break;
-                    }
-                    seen += c;
+            // Warp 0 finds the bin holding the `remaining`-th largest key:
+            // lane l sums bins 255-8l down to 248-8l, a warp scan orders the
+            // groups from the top, and the one lane whose group crosses the
+            // rank walks its 8 bins.
+            if t < 32 {
+                let top = 255 - 8 * t;
+                let mut group = 0u32;
+                for i in 0..8 {
+                    group += *s(HIST + (top - i) as usize);
                 }
-                *s(MISC) = prefix | (bin << shift);
-                *s(MISC + 1) = remaining - seen;
+                let incl = super::warp_inclusive_scan(group);
+                let before = incl - group;
+                if before < remaining && incl >= remaining {
+                    let mut seen = before;
+                    let mut bin = top;
+                    loop {
+                        let c = *s(HIST + bin as usize);
+                        if seen + c >= remaining || bin == top - 7 {
+                            break;
+                        }
+                        seen += c;
+                        bin -= 1;
+                    }
+                    *s(MISC) = prefix | (bin << shift);
+                    *s(MISC + 1) = remaining - seen;
+                }
             }
             sync();
             prefix = *s(MISC);
@@ -118,44 +133,61 @@ pub unsafe extern "ptx-kernel" fn rle_select(
                 i += nt;
             }
             sync();
+            // Four independent loads in flight per thread before any use.
             let mut f = t;
             while f < n {
-                let key = *keys.add(base + f as usize);
-                if (key ^ prefix) >> (shift + 8) == 0 {
-                    atomic_add(s(HIST + ((key >> shift) & 0xFF) as usize), 1);
+                let mut ks = [u32::MAX; 4];
+                for (u, k) in ks.iter_mut().enumerate() {
+                    let g = f + u as u32 * nt;
+                    if g < n {
+                        *k = *keys.add(base + g as usize);
+                    }
                 }
-                f += nt;
+                for (u, &key) in ks.iter().enumerate() {
+                    if f + (u as u32) * nt < n && (key ^ prefix) >> (shift + 8) == 0 {
+                        warp_aggregated_increment(s(HIST), (key >> shift) & 0xFF);
+                    }
+                }
+                f += 4 * nt;
             }
             sync();
         }
         let kth = prefix;
         let need_eq = remaining;
 
-        // Gather the k winners (unordered), in one pass over flat order.
+        // Gather the k winners (unordered), in one pass over flat order; each
+        // thread takes GATHER consecutive entries per round (one block scan
+        // per round instead of one per entry).
+        const GATHER: u32 = 8;
         let mut selected = 0u32;
         let mut eq_seen = 0u32;
         let mut start = 0u32;
         while start < n {
-            let f = start + t;
-            let key = if f < n {
-                *keys.add(base + f as usize)
-            } else {
-                0
-            };
-            let gt = f < n && key > kth;
-            let eq = f < n && key == kth;
-            let (pre, tot) = block_exclusive_scan(u32::from(gt) | (u32::from(eq) << 16), s(SCAN));
-            let (gt_pre, eq_pre) = (pre & 0xFFFF, pre >> 16);
-            let eq_taken_before = (eq_seen + eq_pre).min(need_eq) - eq_seen.min(need_eq);
-            if gt || (eq && eq_seen + eq_pre < need_eq) {
-                let pos = (selected + gt_pre + eq_taken_before) as usize;
-                *s(SEL_KEY + pos) = key;
-                *s(SEL_FLAT + pos) = f;
+            let f0 = start + t * GATHER;
+            let (mut gt, mut eq) = (0u32, 0u32);
+            for f in f0..(f0 + GATHER).min(n) {
+                let key = *keys.add(base + f as usize);
+                gt += u32::from(key > kth);
+                eq += u32::from(key == kth);
             }
-            selected +=
-                (tot & 0xFFFF) + (eq_seen + (tot >> 16)).min(need_eq) - eq_seen.min(need_eq);
-            eq_seen += tot >> 16;
-            start += nt;
+            let (pre, tot) = block_exclusive_scan(gt | (eq << 16), s(SCAN));
+            let (gt_pre, eq_pre) = (pre & 0xFFFF, pre >> 16);
+            let mut eq_rank = eq_seen + eq_pre;
+            let mut pos = selected + gt_pre + eq_rank.min(need_eq) - eq_seen.min(need_eq);
+            for f in f0..(f0 + GATHER).min(n) {
+                let key = *keys.add(base + f as usize);
+                let take = key > kth || (key == kth && eq_rank < need_eq);
+                eq_rank += u32::from(key == kth);
+                if take {
+                    *s(SEL_KEY + pos as usize) = key;
+                    *s(SEL_FLAT + pos as usize) = f;
+                    pos += 1;
+                }
+            }
+            let (gt_tot, eq_tot) = (tot & 0xFFFF, tot >> 16);
+            selected += gt_tot + (eq_seen + eq_tot).min(need_eq) - eq_seen.min(need_eq);
+            eq_seen += eq_tot;
+            start += nt * GATHER;
         }
         sync();
 

@@ -1,0 +1,329 @@
+//! End-to-end latency of one frame (criterion, `harness = false`):
+//!
+//! - `gpu_e2e/<config>`: the production path. Inputs already in device memory
+//!   (as TensorRT / ONNX Runtime / PyTorch leave them), one
+//!   `Postprocessor::run_device` call: parameter upload, kernel launches,
+//!   stream synchronization, detections with COCO RLE strings on the host.
+//! - `gpu_e2e_hostinputs/<config>`: the same from host ndarrays (`run`), which
+//!   adds staging the inputs and their host→device copy.
+//! - `cpu_e2e/<config>`: the CPU reference `rle_reference::postprocess`
+//!   (centre configuration only unless `RLE_BENCH_CPU=all`).
+//! - `gpu_floor/launch_d2h64_sync`: empty kernel + 64-byte copy + sync.
+//!
+//! Configurations and names: `support/configs.rs` (centre 1920x1080, Q = 100
+//! with 78×78 masks, 15 detections, f32, batch 1; one axis varied at a time).
+//! Filter as usual: `cargo bench --bench e2e -- 'gpu_e2e/.*_d(1|50)_'`.
+//!
+//! Timing: `iter_custom`, each iteration timed on its own with `Instant`
+//! around a complete call (each ends with a stream synchronization, so this
+//! is the latency a caller sees); input generation and upload are untimed;
+//! frames rotate over several batches and device copies (`support/inputs.rs`).
+//! Besides criterion's report, p50/p90/p99 go to `$RLE_BENCH_OUT/ours.json`.
+//! Without a CUDA driver the GPU groups are skipped with a notice.
+
+mod support;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use rle_host::{Config, DeviceBatch, Fallback, Postprocessor};
+use rle_reference::ImageResult;
+
+use support::configs::{self, Axis, BenchConfig};
+use support::filter::Filter;
+use support::floor::Floor;
+use support::inputs::{self, Input};
+use support::recorder::Recorder;
+use support::report::{Measured, Report};
+use support::{CpuConfigs, Settings};
+
+const GPU_DEVICE: &str = "gpu_e2e";
+const GPU_HOST: &str = "gpu_e2e_hostinputs";
+const CPU: &str = "cpu_e2e";
+const FLOOR: &str = "gpu_floor";
+const FLOOR_NAME: &str = "launch_d2h64_sync";
+/// Bootstrap resamples for criterion's confidence intervals (default 100 000
+/// costs about a second per benchmark; the percentiles are ours anyway).
+const RESAMPLES: usize = 10_000;
+
+fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    s: &Settings,
+    measure: std::time::Duration,
+    samples: usize,
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.warm_up_time(s.warm_up)
+        .measurement_time(measure)
+        .sample_size(samples)
+        .sampling_mode(SamplingMode::Flat)
+        .nresamples(RESAMPLES);
+    g
+}
+
+fn count(results: &[ImageResult]) -> usize {
+    results.iter().map(|r| r.detections.len()).sum()
+}
+
+fn check_count(id: &str, cfg: &BenchConfig, got: usize) {
+    let want = cfg.expected_detections();
+    if got != want {
+        eprintln!("warning: {id}: {got} detections, the configuration asks for {want}");
+    }
+}
+
+/// Inputs of one configuration with the rotation position.
+struct Rotation<T> {
+    inputs: Vec<Input>,
+    slots: Vec<(T, usize)>,
+    next: usize,
+    measured: Measured,
+}
+
+impl<T> Rotation<T> {
+    /// The next slot and the input it holds a copy of.
+    fn advance(&mut self) -> (&T, &Input) {
+        let (slot, i) = &self.slots[self.next % self.slots.len()];
+        self.next += 1;
+        (slot, &self.inputs[*i])
+    }
+}
+
+fn device_rotation(
+    pp: &mut Postprocessor,
+    cfg: &BenchConfig,
+    s: &Settings,
+) -> Rotation<DeviceBatch> {
+    let inputs = inputs::distinct(cfg);
+    let n = inputs::rotation_slots(inputs[0].bytes(), s.rotate_bytes);
+    let slots = (0..n)
+        .map(|k| {
+            let i = k % inputs.len();
+            let dev = pp
+                .upload(&inputs[i].data.batch())
+                .expect("uploading a benchmark batch");
+            (dev, i)
+        })
+        .collect::<Vec<_>>();
+    let first = &inputs[0];
+    // SAFETY: `slots[0]` owns device buffers holding batch 0 in the shapes its
+    // `inputs()` declares; nothing writes them while the call runs.
+    let out = unsafe { pp.run_device(&slots[0].0.inputs(), None, &first.metas, &first.opts) }
+        .expect("GPU post-processing of a benchmark frame");
+    let measured = Measured {
+        slots: n,
+        detections: count(&out),
+        input: first.identity(),
+    };
+    Rotation {
+        inputs,
+        slots,
+        next: 0,
+        measured,
+    }
+}
+
+fn host_rotation(cfg: &BenchConfig, run: impl FnOnce(&Input) -> Vec<ImageResult>) -> Rotation<()> {
+    let inputs = inputs::distinct(cfg);
+    let out = run(&inputs[0]);
+    let measured = Measured {
+        slots: inputs.len(),
+        detections: count(&out),
+        input: inputs[0].identity(),
+    };
+    let slots = (0..inputs.len()).map(|i| ((), i)).collect();
+    Rotation {
+        inputs,
+        slots,
+        next: 0,
+        measured,
+    }
+}
+
+fn bench_floor(c: &mut Criterion, s: &Settings, report: &mut Report) {
+    let mut floor = match Floor::new(0) {
+        Ok(f) => f,
+        Err(e) => {
+            println!("notice: skipping {FLOOR}: {e}");
+            return;
+        }
+    };
+    let mut g = group(c, FLOOR, s, s.measure, s.samples);
+    g.throughput(Throughput::Elements(1));
+    let mut rec = Recorder::new(s.warm_up);
+    let mut state = Some(());
+    g.bench_function(FLOOR_NAME, |b| {
+        b.iter_custom(|iters| {
+            rec.call(
+                iters,
+                &mut floor,
+                &mut state,
+                |_| (),
+                |f, _| f.once().expect("floor launch, copy and synchronize"),
+            )
+        })
+    });
+    g.finish();
+    if rec.ran() {
+        report.set_floor(&format!("{FLOOR}/{FLOOR_NAME}"), rec.stats());
+    }
+}
+
+/// One configuration of one group: prepares its inputs before criterion
+/// times anything (when criterion is going to run it), benchmarks `one` on
+/// them, records the percentiles.
+#[allow(clippy::too_many_arguments)]
+fn bench_one<C, T, R>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    ctx: &mut C,
+    s: &Settings,
+    filter: &Filter,
+    report: &mut Report,
+    (group, axis, cfg): (&str, Axis, &BenchConfig),
+    mut init: impl FnMut(&mut C) -> Rotation<T>,
+    mut one: impl FnMut(&mut C, &mut Rotation<T>) -> R,
+) {
+    let name = cfg.name();
+    let id = format!("{group}/{name}");
+    let mut state = filter.runs(&id).then(|| init(ctx));
+    let mut rec = Recorder::new(s.warm_up);
+    g.throughput(Throughput::Elements(cfg.batch as u64));
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| rec.call(iters, ctx, &mut state, &mut init, &mut one))
+    });
+    if let (true, Some(r)) = (rec.ran(), state) {
+        check_count(&id, cfg, r.measured.detections);
+        report.push(group, axis, cfg, r.measured, rec.stats());
+    }
+}
+
+fn bench_gpu_device(
+    c: &mut Criterion,
+    s: &Settings,
+    filter: &Filter,
+    pp: &mut Postprocessor,
+    configs: &[(Axis, BenchConfig)],
+    report: &mut Report,
+) {
+    let mut g = group(c, GPU_DEVICE, s, s.measure, s.samples);
+    for &(axis, cfg) in configs {
+        bench_one(
+            &mut g,
+            pp,
+            s,
+            filter,
+            report,
+            (GPU_DEVICE, axis, &cfg),
+            |pp| device_rotation(pp, &cfg, s),
+            |pp, r| {
+                let (dev, input) = r.advance();
+                // SAFETY: `dev` owns device buffers holding `input`'s tensors
+                // in the declared shapes, alive and unwritten for the call.
+                unsafe { pp.run_device(&dev.inputs(), None, &input.metas, &input.opts) }
+                    .expect("GPU post-processing of a benchmark frame")
+            },
+        );
+    }
+    g.finish();
+}
+
+fn bench_gpu_host(
+    c: &mut Criterion,
+    s: &Settings,
+    filter: &Filter,
+    pp: &mut Postprocessor,
+    configs: &[(Axis, BenchConfig)],
+    report: &mut Report,
+) {
+    let run = |pp: &mut Postprocessor, i: &Input| {
+        pp.run(&i.data.batch(), &i.metas, &i.opts)
+            .expect("GPU post-processing of a benchmark frame")
+    };
+    let mut g = group(c, GPU_HOST, s, s.measure, s.samples);
+    for &(axis, cfg) in configs {
+        bench_one(
+            &mut g,
+            pp,
+            s,
+            filter,
+            report,
+            (GPU_HOST, axis, &cfg),
+            |pp| host_rotation(&cfg, |i| run(pp, i)),
+            |pp, r| run(pp, r.advance().1),
+        );
+    }
+    g.finish();
+}
+
+fn bench_cpu(
+    c: &mut Criterion,
+    s: &Settings,
+    filter: &Filter,
+    configs: &[(Axis, BenchConfig)],
+    report: &mut Report,
+) {
+    let chosen: Vec<_> = match s.cpu {
+        CpuConfigs::None => return,
+        CpuConfigs::Centre => configs.iter().filter(|(a, _)| *a == Axis::Centre).collect(),
+        CpuConfigs::All => configs.iter().collect(),
+    };
+    let reference = |i: &Input| {
+        rle_reference::postprocess(&i.data.batch(), &i.metas, &i.opts)
+            .expect("CPU reference on a benchmark frame")
+    };
+    // The reference takes up to seconds per frame: criterion's minimum of 10 samples.
+    let mut g = group(c, CPU, s, s.cpu_measure, 10);
+    for &&(axis, cfg) in &chosen {
+        bench_one(
+            &mut g,
+            &mut (),
+            s,
+            filter,
+            report,
+            (CPU, axis, &cfg),
+            |_| host_rotation(&cfg, reference),
+            |_, r| reference(r.advance().1),
+        );
+    }
+    g.finish();
+}
+
+/// The GPU post-processor, or `None` (with a notice) where there is none.
+/// Panics instead with `RLE_BENCH_REQUIRE_GPU=1` (benches/run_gpu.sh sets it).
+fn open_gpu(s: &Settings) -> Option<Postprocessor> {
+    let skip = |why: String| {
+        assert!(!s.require_gpu, "RLE_BENCH_REQUIRE_GPU=1 but {why}");
+        println!("notice: {why}: skipping the {FLOOR}, {GPU_DEVICE} and {GPU_HOST} groups (benches are not tests)");
+        None
+    };
+    if !rle_host::driver_present() {
+        return skip("no CUDA driver on this machine".into());
+    }
+    match Postprocessor::new(Config {
+        ordinal: 0,
+        fallback: Fallback::Error,
+    }) {
+        Ok(pp) => Some(pp),
+        Err(e) => skip(format!("no usable GPU ({e})")),
+    }
+}
+
+fn main() {
+    let settings = Settings::from_env();
+    let mut c = Criterion::default().configure_from_args();
+    let filter = Filter::from_args();
+    let mut report = Report::new(settings.json(), settings.out.as_deref());
+    let configs = configs::all();
+    if let Some(mut pp) = open_gpu(&settings) {
+        if let Some(info) = pp.device_info() {
+            println!("GPU: {} (driver {})", info.name, info.driver_version);
+            report.set_device(info);
+        }
+        bench_floor(&mut c, &settings, &mut report);
+        bench_gpu_device(&mut c, &settings, &filter, &mut pp, &configs, &mut report);
+        bench_gpu_host(&mut c, &settings, &filter, &mut pp, &configs, &mut report);
+    }
+    bench_cpu(&mut c, &settings, &filter, &configs, &mut report);
+    c.final_summary();
+    report.finish().expect("writing the benchmark results");
+}

@@ -1,0 +1,101 @@
+//! Shared pieces of the criterion benches: the configurations
+//! ([`configs`]), which of them criterion will run ([`filter`]), their inputs ([`inputs`]), per-iteration percentiles
+//! ([`recorder`]), the launch floor ([`floor`]), the JSON results
+//! ([`report`]) and the run settings read from the environment ([`Settings`]).
+//!
+//! Timing settings come from environment variables rather than criterion's
+//! `--warm-up-time`/`--measurement-time` flags, because the recorder must know
+//! the warm-up time that criterion applies.
+
+pub mod configs;
+pub mod filter;
+pub mod floor;
+pub mod inputs;
+pub mod recorder;
+pub mod report;
+
+use std::time::Duration;
+
+/// Which configurations also run the (slow) CPU reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuConfigs {
+    /// None.
+    None,
+    /// The centre configuration only (default).
+    Centre,
+    /// Every configuration (minutes at 4K and 100 detections).
+    All,
+}
+
+/// Run settings (environment variables, defaults in brackets):
+/// - `RLE_BENCH_OUT`: folder for `ours.json` [not written]
+/// - `RLE_BENCH_WARMUP_S` [1], `RLE_BENCH_MEASURE_S` [2], `RLE_BENCH_SAMPLES` [50]:
+///   criterion's warm-up, measurement time and sample count of the GPU groups
+/// - `RLE_BENCH_CPU_MEASURE_S` [3]: measurement time of the CPU group (10 samples)
+/// - `RLE_BENCH_CPU`: `centre` | `all` | `none` [centre]
+/// - `RLE_BENCH_ROTATE_MIB` [128]: device input bytes to rotate over per configuration
+/// - `RLE_BENCH_REQUIRE_GPU=1`: panic instead of skipping the GPU groups without a GPU
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where `ours.json` goes.
+    pub out: Option<std::path::PathBuf>,
+    /// Criterion warm-up time (every group).
+    pub warm_up: Duration,
+    /// Criterion measurement time of the GPU groups.
+    pub measure: Duration,
+    /// Criterion sample count of the GPU groups.
+    pub samples: usize,
+    /// Criterion measurement time of the CPU group.
+    pub cpu_measure: Duration,
+    /// Which configurations run the CPU reference.
+    pub cpu: CpuConfigs,
+    /// Device input bytes rotated over per configuration.
+    pub rotate_bytes: usize,
+    /// Fail instead of skipping the GPU groups when no GPU can be used.
+    pub require_gpu: bool,
+}
+
+fn env_f64(name: &str, default: f64) -> f64 {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v} should be a number")),
+        Err(_) => default,
+    }
+}
+
+impl Settings {
+    /// Reads the environment.
+    pub fn from_env() -> Self {
+        let secs = |name, default| Duration::from_secs_f64(env_f64(name, default));
+        let cpu = match std::env::var("RLE_BENCH_CPU").as_deref() {
+            Ok("none") => CpuConfigs::None,
+            Ok("all") => CpuConfigs::All,
+            Ok("centre") | Err(_) => CpuConfigs::Centre,
+            Ok(other) => panic!("RLE_BENCH_CPU={other} should be centre, all or none"),
+        };
+        Self {
+            out: std::env::var_os("RLE_BENCH_OUT").map(Into::into),
+            warm_up: secs("RLE_BENCH_WARMUP_S", 1.0),
+            measure: secs("RLE_BENCH_MEASURE_S", 2.0),
+            samples: env_f64("RLE_BENCH_SAMPLES", 50.0).max(10.0) as usize,
+            cpu_measure: secs("RLE_BENCH_CPU_MEASURE_S", 3.0),
+            cpu,
+            rotate_bytes: (env_f64("RLE_BENCH_ROTATE_MIB", 128.0) * (1 << 20) as f64) as usize,
+            require_gpu: std::env::var("RLE_BENCH_REQUIRE_GPU").is_ok_and(|v| v == "1"),
+        }
+    }
+
+    /// As JSON, for the results file.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "warm_up_s": self.warm_up.as_secs_f64(),
+            "measurement_s": self.measure.as_secs_f64(),
+            "sample_size": self.samples,
+            "cpu_measurement_s": self.cpu_measure.as_secs_f64(),
+            "cpu_configs": format!("{:?}", self.cpu).to_lowercase(),
+            "rotate_mib": self.rotate_bytes as f64 / (1 << 20) as f64,
+            "distinct_batches": inputs::DISTINCT,
+        })
+    }
+}
