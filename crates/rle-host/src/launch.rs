@@ -79,16 +79,29 @@ pub(crate) unsafe fn select(
     }
 }
 
+/// Launches one of the two per-chunk mask kernels: grid `MASK_CHUNKS × Q × B`.
+///
+/// # Safety
+/// `params` matches the kernel's signature and its pointers satisfy its contract.
+unsafe fn launch_chunks(
+    f: sys::CUfunction,
+    call: &'static str,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    params: &mut [*mut c_void],
+) -> Result<()> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        result::launch_kernel(f, (MASK_CHUNKS, frame.queries, frame.batch), (MASK_THREADS, 1, 1), 0, stream, params)
+            .call(call)
+    }
+}
+
 /// `rle_mask_count`: grid = `MASK_CHUNKS × Q × B` chunk blocks.
 ///
 /// # Safety
 /// As for [`select`]; `rle_select` was launched first on the same stream.
-pub(crate) unsafe fn mask_count(
-    gpu: &Gpu,
-    stream: sys::CUstream,
-    frame: &FrameParams,
-    b: &FrameBuffers,
-) -> Result<()> {
+pub(crate) unsafe fn mask_count(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
     let mut params = [
         arg(frame),
         arg(&b.images),
@@ -101,17 +114,7 @@ pub(crate) unsafe fn mask_count(
     ];
     // SAFETY: matches `rle_mask_count`'s signature; buffers sized per the
     // contract (chunks: B*Q*MASK_CHUNKS), tables uploaded for every image.
-    unsafe {
-        result::launch_kernel(
-            gpu.mask_count,
-            (MASK_CHUNKS, frame.queries, frame.batch),
-            (MASK_THREADS, 1, 1),
-            0,
-            stream,
-            &mut params,
-        )
-        .call("cuLaunchKernel(rle_mask_count)")
-    }
+    unsafe { launch_chunks(gpu.mask_count, "cuLaunchKernel(rle_mask_count)", stream, frame, &mut params) }
 }
 
 /// `rle_mask_reserve`: grid = `Q × B`, one warp each.
@@ -152,12 +155,7 @@ pub(crate) unsafe fn mask_reserve(
 ///
 /// # Safety
 /// As for [`select`]; `rle_mask_reserve` was launched first on the same stream.
-pub(crate) unsafe fn mask_write(
-    gpu: &Gpu,
-    stream: sys::CUstream,
-    frame: &FrameParams,
-    b: &FrameBuffers,
-) -> Result<()> {
+pub(crate) unsafe fn mask_write(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
     let mut params = [
         arg(frame),
         arg(&b.images),
@@ -171,17 +169,7 @@ pub(crate) unsafe fn mask_write(
     ];
     // SAFETY: matches `rle_mask_write`'s signature; the reserve kernel bounded
     // every chunk's output inside the arena (or marked it skipped).
-    unsafe {
-        result::launch_kernel(
-            gpu.mask_write,
-            (MASK_CHUNKS, frame.queries, frame.batch),
-            (MASK_THREADS, 1, 1),
-            0,
-            stream,
-            &mut params,
-        )
-        .call("cuLaunchKernel(rle_mask_write)")
-    }
+    unsafe { launch_chunks(gpu.mask_write, "cuLaunchKernel(rle_mask_write)", stream, frame, &mut params) }
 }
 
 /// `rle_copy_out`: a fixed small grid.

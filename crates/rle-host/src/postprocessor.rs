@@ -18,7 +18,7 @@ use crate::driver::{DeviceInfo, Gpu};
 use crate::error::{DriverContext, Error, Result};
 use crate::launch::{self, FrameBuffers};
 use crate::memory::{DeviceBuffer, MappedHost};
-use crate::params::{plan, FramePlan, MaskDtype, Shapes};
+use crate::params::{plan, FramePlan, Shapes};
 use crate::tables::TableCache;
 
 /// What to do when no usable GPU is found at creation.
@@ -122,22 +122,6 @@ impl BlobLayout {
             masks,
             end: masks + align(m),
         }
-    }
-}
-
-fn shapes_of(batch: &Batch) -> Shapes {
-    let [b, q, mh, mw] = batch.masks.shape();
-    Shapes {
-        batch: b,
-        queries: q,
-        columns: batch.logits.shape()[2],
-        mask_h: mh,
-        mask_w: mw,
-        mask_dtype: match batch.masks {
-            MaskLogits::F32(_) => MaskDtype::F32,
-            MaskLogits::F16(_) => MaskDtype::F16,
-            MaskLogits::Bf16(_) => MaskDtype::Bf16,
-        },
     }
 }
 
@@ -538,7 +522,7 @@ impl Postprocessor {
             Backend::Cpu => return Ok((rle_reference::postprocess(batch, metas, opts)?, None)),
             Backend::Gpu(g) => g,
         };
-        let s = shapes_of(batch);
+        let s = Shapes::of(batch);
         let mut plan = plan(&s, metas, opts, &mut g.tables, 0, scores)?;
         let sizes = (
             batch.logits.len() * 4,

@@ -177,7 +177,7 @@ pub struct TapSpan {
     pub count: u32,
 }
 
-/// One detection, written by `rle_select` and completed by `rle_masks`.
+/// One detection, written by `rle_select` and completed by `rle_mask_reserve`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DetRecord {
