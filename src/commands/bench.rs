@@ -4,7 +4,8 @@
 //!   is one `run_device` call on inputs already in device memory (the zero-copy path
 //!   a TensorRT or PyTorch user takes): parameter upload, three kernel launches,
 //!   one stream synchronization and the results assembled on the host.
-//! - CPU: every sample is one `rle_reference::postprocess` call (single thread).
+//! - CPU: every sample is one `rle_cpu::postprocess` call: the sparse CPU path the
+//!   post-processor falls back to, equal to `rle_reference::postprocess` (rayon threads).
 //!
 //! Samples are per frame file (one batch); warm-up passes are untimed.
 
@@ -131,12 +132,12 @@ pub fn bench(cfg: BenchConfig) -> Result<()> {
     print(&s)?;
     s.clear();
 
-    // The reference is orders of magnitude slower: one warm-up pass is plenty.
+    // The CPU path is orders of magnitude slower: one warm-up pass is plenty.
     let cpu_warmup = cfg.warmup.min(1);
     let mut detections = vec![0; frames.len()];
     let samples = measure(&frames, cpu_warmup, cpu_passes, "CPU", |i| {
         let f = &frames[i];
-        let r = rle_reference::postprocess(&f.tensors.batch(), &f.metas, &f.options)
+        let r = rle_cpu::postprocess(&f.tensors.batch(), &f.metas, &f.options)
             .with_context(|| format!("{}: post-processing failed", f.npz.display()))?;
         detections[i] = super::detections(&r);
         Ok(())
@@ -144,7 +145,7 @@ pub fn bench(cfg: BenchConfig) -> Result<()> {
     let sum = Summary::of(&samples).context("no CPU samples")?;
     writeln!(
         s,
-        "CPU reference on {} (rle_reference::postprocess, one thread)",
+        "CPU reference on {} via rle-cpu (sparse path, rayon; results equal to rle_reference::postprocess)",
         cpu_name()
     )?;
     line(&mut s, cpu_passes, cpu_warmup, &sum, images)?;

@@ -8,7 +8,8 @@
 //! - Inputs as host ndarrays ([`Postprocessor::run`]) or as device memory
 //!   ([`Postprocessor::run_device`], zero-copy for TensorRT / ONNX Runtime /
 //!   PyTorch users).
-//! - No GPU? [`Fallback::Cpu`] runs the reference; [`Fallback::Error`] says why.
+//! - No GPU? [`Fallback::Cpu`] runs `rle-cpu` (the sparse CPU path, equal to the
+//!   reference); [`Fallback::Error`] says why.
 //!
 //! The driver is loaded dynamically (cudarc), so this crate builds and its
 //! tests run on machines without CUDA; [`driver_present`] tells whether one

@@ -24,7 +24,8 @@ use crate::tables::TableCache;
 /// What to do when no usable GPU is found at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Fallback {
-    /// Run the CPU reference instead (same results, much slower).
+    /// Run the CPU path instead (`rle-cpu`: the same results as the reference,
+    /// sparse and parallel, milliseconds per frame instead of microseconds).
     #[default]
     Cpu,
     /// Return the error.
@@ -420,7 +421,7 @@ impl Postprocessor {
         }
     }
 
-    /// A post-processor that always runs the CPU reference.
+    /// A post-processor that always runs on the CPU (`rle-cpu`, equal to the reference).
     pub fn cpu() -> Self {
         Self {
             backend: Backend::Cpu,
@@ -519,7 +520,7 @@ impl Postprocessor {
     ) -> Result<(Vec<ImageResult>, Option<Array3<f32>>)> {
         rle_reference::validate(batch, metas, opts)?;
         let g = match &mut self.backend {
-            Backend::Cpu => return Ok((rle_reference::postprocess(batch, metas, opts)?, None)),
+            Backend::Cpu => return Ok((rle_cpu::postprocess(batch, metas, opts)?, None)),
             Backend::Gpu(g) => g,
         };
         let s = Shapes::of(batch);
