@@ -45,17 +45,22 @@ def main():
         return 1
     pixels = 0
     for i, (g, c) in enumerate(zip(gpu, cpu)):
-        for key in ("image_id", "category_id", "bbox", "score"):
+        for key in ("image_id", "category_id", "bbox"):
             if g[key] != c[key]:
                 print(f"FAIL: record {i} {key}: GPU {g[key]} vs CPU {c[key]}")
                 return 1
+        # The CPU sigmoid is within 4 ulp of CUDA's (SPEC-NOTES.md, Q1); the GPU's is exact.
+        ulp = abs(int(np.float32(g["score"]).view(np.int32)) - int(np.float32(c["score"]).view(np.int32)))
+        if ulp > 4:
+            print(f"FAIL: record {i} score: GPU {g['score']} vs CPU {c['score']} ({ulp} ulp)")
+            return 1
         mg, mc = mask_util.decode(g["segmentation"]), mask_util.decode(c["segmentation"])
         if mg.shape != mc.shape or not np.array_equal(mg, mc):
             print(f"FAIL: record {i} mask differs")
             return 1
         pixels += int(mg.sum())
     print(f"pycocotools: {len(gpu)} records loaded by COCO.loadRes from each file; "
-          f"GPU == CPU reference (boxes, scores, decoded masks; {pixels} foreground pixels)")
+          f"GPU == CPU reference (boxes, decoded masks; scores within 4 ulp; {pixels} foreground pixels)")
     return 0
 
 
