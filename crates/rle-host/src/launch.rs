@@ -92,8 +92,15 @@ unsafe fn launch_chunks(
 ) -> Result<()> {
     // SAFETY: the caller's contract.
     unsafe {
-        result::launch_kernel(f, (MASK_CHUNKS, frame.queries, frame.batch), (MASK_THREADS, 1, 1), 0, stream, params)
-            .call(call)
+        result::launch_kernel(
+            f,
+            (MASK_CHUNKS, frame.queries, frame.batch),
+            (MASK_THREADS, 1, 1),
+            0,
+            stream,
+            params,
+        )
+        .call(call)
     }
 }
 
@@ -101,7 +108,12 @@ unsafe fn launch_chunks(
 ///
 /// # Safety
 /// As for [`select`]; `rle_select` was launched first on the same stream.
-pub(crate) unsafe fn mask_count(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+pub(crate) unsafe fn mask_count(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
     let mut params = [
         arg(frame),
         arg(&b.images),
@@ -114,7 +126,15 @@ pub(crate) unsafe fn mask_count(gpu: &Gpu, stream: sys::CUstream, frame: &FrameP
     ];
     // SAFETY: matches `rle_mask_count`'s signature; buffers sized per the
     // contract (chunks: B*Q*MASK_CHUNKS), tables uploaded for every image.
-    unsafe { launch_chunks(gpu.mask_count, "cuLaunchKernel(rle_mask_count)", stream, frame, &mut params) }
+    unsafe {
+        launch_chunks(
+            gpu.mask_count,
+            "cuLaunchKernel(rle_mask_count)",
+            stream,
+            frame,
+            &mut params,
+        )
+    }
 }
 
 /// `rle_mask_reserve`: grid = `Q × B`, one warp each.
@@ -155,7 +175,12 @@ pub(crate) unsafe fn mask_reserve(
 ///
 /// # Safety
 /// As for [`select`]; `rle_mask_reserve` was launched first on the same stream.
-pub(crate) unsafe fn mask_write(gpu: &Gpu, stream: sys::CUstream, frame: &FrameParams, b: &FrameBuffers) -> Result<()> {
+pub(crate) unsafe fn mask_write(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
     let mut params = [
         arg(frame),
         arg(&b.images),
@@ -169,7 +194,15 @@ pub(crate) unsafe fn mask_write(gpu: &Gpu, stream: sys::CUstream, frame: &FrameP
     ];
     // SAFETY: matches `rle_mask_write`'s signature; the reserve kernel bounded
     // every chunk's output inside the arena (or marked it skipped).
-    unsafe { launch_chunks(gpu.mask_write, "cuLaunchKernel(rle_mask_write)", stream, frame, &mut params) }
+    unsafe {
+        launch_chunks(
+            gpu.mask_write,
+            "cuLaunchKernel(rle_mask_write)",
+            stream,
+            frame,
+            &mut params,
+        )
+    }
 }
 
 /// `rle_copy_out`: a fixed small grid.
