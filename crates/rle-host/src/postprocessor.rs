@@ -11,7 +11,7 @@
 
 use cudarc::driver::{result, sys};
 use ndarray::{Array3, ShapeBuilder};
-use rle_kernels::abi::{ChunkState, DetRecord, FrameCounters, FrameParams, MASK_CHUNKS};
+use rle_kernels::abi::{ChunkState, DetRecord, FrameCounters, MASK_CHUNKS};
 use rle_reference::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options};
 
 use crate::driver::{DeviceInfo, Gpu};
@@ -314,6 +314,16 @@ impl GpuState {
                 launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
             }
             self.sync(stream)?;
+            let again = self.counters_now();
+            if again.overflowed > 0 {
+                // Cannot happen (the rerun needs exactly the bytes just
+                // counted), but never slice past what the kernels wrote.
+                return Err(Error::Limit {
+                    what: "COCO string arena after growing (bytes)".into(),
+                    limit: self.chars.bytes() as u64,
+                    got: again.chars_used,
+                });
+            }
         }
         Ok(self.assemble(plan))
     }
@@ -328,7 +338,7 @@ impl GpuState {
             .bytes(f.batch as usize * f.queries as usize * size_of::<DetRecord>());
         let chars = self
             .out_chars
-            .bytes((c.chars_used as usize).min(self.out_chars_len()));
+            .bytes((c.chars_used as usize).min(self.chars.bytes()));
         (0..f.batch as usize)
             .map(|b| {
                 let n = u32::from_le_bytes(counts[b * 4..b * 4 + 4].try_into().expect("4 bytes"))
@@ -360,10 +370,6 @@ impl GpuState {
                 }
             })
             .collect()
-    }
-
-    fn out_chars_len(&self) -> usize {
-        self.chars.bytes()
     }
 
     fn read_scores(&self, s: &Shapes) -> Result<Array3<f32>> {
@@ -613,9 +619,8 @@ fn stage_params(staging: &mut MappedHost, plan: &FramePlan, layout: &BlobLayout)
     staging.write(layout.mapping, &plan.mapping);
 }
 
-#[allow(dead_code)]
-fn _assert_send() {
+// A post-processor moves between threads with its stream and buffers.
+const _: fn() = || {
     fn is_send<T: Send>() {}
     is_send::<Postprocessor>();
-    let _ = FrameParams::default();
-}
+};
