@@ -10,6 +10,8 @@
 //!   pipeline (not the validation) for inputs whose sizes are legal but would take
 //!   gigabytes; the fuzzer's job is panics, not resource exhaustion.
 
+pub mod input;
+
 use ndarray::Axis;
 use rle_reference::geometry::MaskWindow;
 use rle_reference::mask::{detection_mask, MaskDtype};
@@ -18,8 +20,18 @@ use rle_reference::{
     postprocess, postprocess_with_scores, validate, Batch, ImageMeta, MaskLogits, Options,
 };
 
+/// With `RLE_FUZZ_OUTCOMES` set, targets print one line per input saying how far
+/// it got (`rejected: …`, `accepted`, `accepted+pipeline`), to measure a corpus's
+/// depth: run the target binary on a corpus directory with `-runs=0`.
+pub fn outcome(what: impl FnOnce() -> String) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("RLE_FUZZ_OUTCOMES").is_some()) {
+        eprintln!("outcome: {}", what());
+    }
+}
+
 /// Work bound (in pixel-sized units) above which the pipeline is not run.
-pub const MAX_COST: u64 = 1 << 20;
+pub const MAX_COST: u64 = 1 << 15;
 
 /// An upper bound of the pixels the reference touches for this batch, `None` when
 /// some image's mask window is empty (validation rejects it anyway).
@@ -42,6 +54,11 @@ pub fn cost(batch: &Batch<'_>, metas: &[ImageMeta]) -> Option<u64> {
         total = total.saturating_add(image.saturating_mul(q as u64 + 1));
     }
     Some(total)
+}
+
+/// The variant name of a `Debug`-printed error.
+fn variant(debug: &str) -> &str {
+    debug.split([' ', '(', '{']).next().unwrap_or(debug)
 }
 
 fn mask_dtype(masks: &MaskLogits<'_>) -> MaskDtype {
@@ -77,16 +94,21 @@ pub fn check_pipeline(batch: &Batch<'_>, metas: &[ImageMeta], opts: &Options) ->
         let again = postprocess(batch, metas, opts).expect_err("validate rejected it");
         assert_eq!(format!("{again:?}"), format!("{e:?}"));
         assert!(!e.to_string().is_empty());
+        outcome(|| format!("rejected: {}", variant(&format!("{e:?}"))));
         return false;
     };
     match cost(batch, metas) {
         Some(c) if c <= MAX_COST => {}
-        _ => return true,
+        _ => {
+            outcome(|| "accepted (too large for the pipeline)".into());
+            return true;
+        }
     }
+    outcome(|| "accepted+pipeline".into());
     let results = postprocess(batch, metas, opts).expect("validate accepted it");
     let scores = batch.logits.mapv(rle_reference::sigmoid::sigmoid);
-    let exact = postprocess_with_scores(batch, scores.view(), metas, opts)
-        .expect("validate accepted it");
+    let exact =
+        postprocess_with_scores(batch, scores.view(), metas, opts).expect("validate accepted it");
     assert_eq!(results.len(), metas.len());
     assert_eq!(exact.len(), metas.len());
     let [_, queries, mh, mw] = batch.masks.shape();
