@@ -129,6 +129,8 @@ impl BlobLayout {
 /// Validates device-input shapes with the reference's own checks, by handing
 /// it zero-stride views of the declared shapes (only shapes are inspected).
 fn validate_shapes(s: &Shapes, metas: &[ImageMeta], opts: &Options) -> Result<()> {
+    // Views need element counts that fit isize: refuse larger declared shapes first.
+    s.check_sizes()?;
     let one = [0f32; 1];
     let v3 = |d: (usize, usize, usize)| ndarray::ArrayView3::from_shape(d.strides((0, 0, 0)), &one);
     let logits = v3((s.batch, s.queries, s.columns)).expect("zero strides fit any shape");
