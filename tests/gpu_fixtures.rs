@@ -1,7 +1,9 @@
 //! The GPU post-processor against PyTorch on CUDA: every committed fixture must
 //! come out bit for bit (order, classes, score bits, boxes, RLE bytes) with no
 //! tolerance and no flags, and the GPU sigmoid must equal torch's on the
-//! sigmoid fixture. Outputs are poisoned before each run. Ignored without a GPU.
+//! sigmoid fixture. Outputs are poisoned before each run. Every fixture runs
+//! with the default chunk size and with 1-pixel chunks (as many chunk
+//! boundaries as the item budget allows). Ignored without a GPU.
 
 mod common;
 
@@ -23,17 +25,26 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         let batch = inputs.batch();
         pp.run(&batch, &case.metas, &case.options)
             .expect("warm-up run");
+        let want = case.expected();
+        pp.set_min_chunk_pixels(1);
+        pp.poison_buffers().unwrap();
+        let fine = pp
+            .run(&batch, &case.metas, &case.options)
+            .expect("GPU run, 1-pixel chunks");
+        pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
         pp.poison_buffers().unwrap();
         let (got, scores) = pp
             .run_with_scores(&batch, &case.metas, &case.options)
             .expect("GPU run");
-        let want = case.expected();
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             if g != w {
                 mismatches.push(format!(
                     "{} image {i}:\n  gpu {:?}\n  torch {:?}",
                     case.name, g.detections, w.detections
                 ));
+            }
+            if fine[i] != *w {
+                mismatches.push(format!("{} image {i} (1-pixel chunks)", case.name));
             }
             dets += w.detections.len();
         }

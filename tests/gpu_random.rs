@@ -4,12 +4,31 @@
 //! GPU's own scores (bit-exact everywhere), GPU scores within the CPU sigmoid's
 //! tolerance, and the GPU against the CPU-score reference except where that
 //! reports a near decision. Outputs are poisoned before each run.
+//! Frames rotate through chunk sizes from 1 pixel (a chunk boundary at every
+//! pixel of the mask kernels) to the default, and the suite checks that both
+//! of `rle_select`'s paths (few candidates above the lowest threshold, or the
+//! full radix select) were taken.
 //! `RLE_RANDOM_CASES` / `RLE_RANDOM_SEED` change the count and the seeds.
 
 mod common;
 
 use rle_fixtures::{generate, random_recipe, Limits};
 use rle_reference::sigmoid::{sigmoid, ulp_distance, SIGMOID_TOLERANCE_ULP};
+use rle_reference::{Options, Threshold};
+
+/// Chunk sizes the frames rotate through (`Postprocessor::set_min_chunk_pixels`).
+const CHUNK_PIXELS: [u32; 6] = [1, 2, 5, 64, 700, rle_kernels::abi::DEFAULT_CHUNK_PIXELS];
+
+/// Whether `rle_select` takes its fast path on an image with these scores
+/// (`Q*C` of them): every threshold >= 0 and at most `Q` scores above the
+/// lowest one or NaN (`device/select.rs`).
+fn select_fast_path(scores: &[f32], queries: usize, opts: &Options) -> bool {
+    let lowest = match &opts.threshold {
+        Threshold::Scalar(t) => *t as f32,
+        Threshold::PerClass(v) => v.iter().copied().fold(f32::INFINITY, f32::min),
+    };
+    lowest >= 0.0 && scores.iter().filter(|s| s.is_nan() || **s > lowest).count() <= queries
+}
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -31,6 +50,7 @@ fn random_frames_gpu_equals_reference() {
         .min(16);
     let mut frames = 0usize;
     let (mut dets, mut flagged_images, mut score_checks) = (0usize, 0usize, 0usize);
+    let (mut fast_images, mut radix_images) = (0usize, 0usize);
     for chunk in cases.chunks(threads * 4) {
         // GPU runs on this thread; the slow reference runs in parallel.
         let mut jobs = Vec::new();
@@ -44,19 +64,31 @@ fn random_frames_gpu_equals_reference() {
                 random_recipe(seed0 ^ (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)), &limits);
             let data = generate(&recipe);
             pp.poison_buffers().unwrap();
+            pp.set_min_chunk_pixels(CHUNK_PIXELS[i as usize % CHUNK_PIXELS.len()]);
             let (gpu, scores) = pp
                 .run_with_scores(&data.batch(), &metas, &opts)
                 .unwrap_or_else(|e| panic!("case {i}: GPU error {e}"));
-            jobs.push((i, data, metas, opts, gpu, scores.unwrap()));
+            let chunk_px = CHUNK_PIXELS[i as usize % CHUNK_PIXELS.len()];
+            let scores = scores.unwrap();
+            let q = scores.shape()[1];
+            for img in scores.outer_iter() {
+                let flat: Vec<f32> = img.iter().copied().collect();
+                if select_fast_path(&flat, q, &opts) {
+                    fast_images += 1;
+                } else {
+                    radix_images += 1;
+                }
+            }
+            jobs.push((i, data, metas, opts, gpu, scores, chunk_px));
         }
         let results: Vec<(usize, usize, usize)> = std::thread::scope(|s| {
             let handles: Vec<_> = jobs
                 .iter()
-                .map(|(i, data, metas, opts, gpu, scores)| {
+                .map(|(i, data, metas, opts, gpu, scores, chunk_px)| {
                     s.spawn(move || {
                         let batch = data.batch();
                         let exact = rle_reference::postprocess_with_scores(&batch, scores.view(), metas, opts).unwrap();
-                        assert_eq!(&exact, gpu, "case {i}: GPU differs from the reference fed with GPU scores\nmetas {metas:?}\nopts {opts:?}");
+                        assert_eq!(&exact, gpu, "case {i} (chunks of {chunk_px} px): GPU differs from the reference fed with GPU scores\nmetas {metas:?}\nopts {opts:?}");
                         // Scores: within the CPU sigmoid's tolerance of the GPU's.
                         for (x, g) in batch.logits.iter().zip(scores.iter()) {
                             let c = sigmoid(*x);
@@ -99,7 +131,12 @@ fn random_frames_gpu_equals_reference() {
     println!(
         "gpu random: {frames} frames, {dets} detections identical to the reference with GPU scores; \
          {score_checks} scores within {SIGMOID_TOLERANCE_ULP} ulp of the CPU sigmoid; \
-         {flagged_images} images with CPU near-decision flags"
+         {flagged_images} images with CPU near-decision flags; select fast path on {fast_images} images, \
+         radix select on {radix_images}"
+    );
+    assert!(
+        fast_images > 0 && radix_images > 0,
+        "both select paths must be exercised: fast {fast_images}, radix {radix_images}"
     );
     assert!(
         frames as u64 == n && dets > frames,

@@ -28,6 +28,8 @@ use std::time::SystemTime;
 
 use anyhow::{bail, ensure, Context, Result};
 
+use crate::tune;
+
 use crate::bundle::{self, BuildInfo, Bundle, PtxInfo, ToolchainInfo, BUNDLE_DIR};
 use crate::check_ptx_hash;
 use crate::sources::SourcesHash;
@@ -164,6 +166,7 @@ pub fn compile(root: &Path) -> Result<Bundle> {
 
     let ptx_path = find_output(&deps_dir)?;
     let ptx = fs::read(&ptx_path).with_context(|| format!("reading {}", ptx_path.display()))?;
+    let ptx = tune::apply(&ptx)?;
     // The lead edits kernels while others build: a PTX compiled from files
     // that changed mid-build would be recorded under the wrong hash.
     let after = SourcesHash::of_kernel_crate(root)?;

@@ -11,7 +11,8 @@
 //!
 //! Shared pieces: `ptx.rs` (reading PTX), `bundle.rs` (the bundle's files),
 //! `sources.rs` (the kernel sources hash), `toolchain.rs` (the pinned
-//! nightly), `gpu_scripts.rs` (the bundle's shell scripts).
+//! nightly), `gpu_scripts.rs` (the bundle's shell scripts), `tune.rs` (the
+//! per-kernel register limits written into the PTX).
 //!
 //! Exit status: 0 on success, 1 on failure (the cause chain is printed),
 //! 2 for usage errors (clap).
@@ -27,6 +28,7 @@ mod sources;
 #[cfg(test)]
 mod testutil;
 mod toolchain;
+mod tune;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use cudarc::driver::{result, sys, CudaContext};
 use rle_kernels::abi::{
-    KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE, KERNEL_SELECT,
+    KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_ROI, KERNEL_MASK_WRITE,
+    KERNEL_SELECT, MASK_THREADS,
 };
 
 use crate::bundle;
@@ -40,10 +41,13 @@ pub(crate) struct Gpu {
     pub(crate) ctx: Arc<CudaContext>,
     pub(crate) module: sys::CUmodule,
     pub(crate) select: sys::CUfunction,
+    pub(crate) mask_roi: sys::CUfunction,
     pub(crate) mask_count: sys::CUfunction,
     pub(crate) mask_reserve: sys::CUfunction,
     pub(crate) mask_write: sys::CUfunction,
     pub(crate) copy_out: sys::CUfunction,
+    /// Blocks of the persistent item kernels: as many as are resident at once.
+    pub(crate) item_blocks: u32,
     pub(crate) info: DeviceInfo,
 }
 
@@ -104,17 +108,38 @@ impl Gpu {
                 sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
             )?,
         };
+        let mask_count = function(KERNEL_MASK_COUNT)?;
+        let mask_write = function(KERNEL_MASK_WRITE)?;
+        let item_blocks = item_blocks(&[mask_count, mask_write], info.multiprocessors)?;
         Ok(Self {
             select: function(KERNEL_SELECT)?,
-            mask_count: function(KERNEL_MASK_COUNT)?,
+            mask_roi: function(KERNEL_MASK_ROI)?,
+            mask_count,
             mask_reserve: function(KERNEL_MASK_RESERVE)?,
-            mask_write: function(KERNEL_MASK_WRITE)?,
+            mask_write,
             copy_out: function(KERNEL_COPY_OUT)?,
+            item_blocks,
             ctx,
             module,
             info,
         })
     }
+}
+
+/// Grid of the persistent item kernels: the blocks of the least occupant of
+/// `kernels` that fit on the device at once (a larger grid would only queue
+/// blocks behind the loop; a smaller one leaves SMs idle).
+fn item_blocks(kernels: &[sys::CUfunction], multiprocessors: i32) -> Result<u32> {
+    let mut per_sm = i32::MAX;
+    for &f in kernels {
+        // SAFETY: a function of the loaded module; static shared memory only.
+        let n = unsafe {
+            result::occupancy::max_active_block_per_multiprocessor(f, MASK_THREADS as i32, 0)
+        }
+        .call("cuOccupancyMaxActiveBlocksPerMultiprocessor")?;
+        per_sm = per_sm.min(n);
+    }
+    Ok((per_sm.max(1) as u32).saturating_mul(multiprocessors.max(1) as u32))
 }
 
 impl Drop for Gpu {

@@ -5,9 +5,7 @@
 use std::ffi::c_void;
 
 use cudarc::driver::{result, sys};
-use rle_kernels::abi::{
-    FrameParams, COPY_BLOCKS, COPY_THREADS, MASK_CHUNKS, MASK_THREADS, SELECT_THREADS,
-};
+use rle_kernels::abi::{FrameParams, COPY_BLOCKS, COPY_THREADS, MASK_THREADS, SELECT_THREADS};
 
 use crate::driver::Gpu;
 use crate::error::{DriverContext, Result};
@@ -27,6 +25,7 @@ pub(crate) struct FrameBuffers {
     pub(crate) det_count: u64,
     pub(crate) counters: u64,
     pub(crate) chars: u64,
+    pub(crate) rois: u64,
     pub(crate) chunks: u64,
     pub(crate) spans: u64,
     pub(crate) weights: u64,
@@ -79,36 +78,11 @@ pub(crate) unsafe fn select(
     }
 }
 
-/// Launches one of the two per-chunk mask kernels: grid `MASK_CHUNKS × Q × B`.
-///
-/// # Safety
-/// `params` matches the kernel's signature and its pointers satisfy its contract.
-unsafe fn launch_chunks(
-    f: sys::CUfunction,
-    call: &'static str,
-    stream: sys::CUstream,
-    frame: &FrameParams,
-    params: &mut [*mut c_void],
-) -> Result<()> {
-    // SAFETY: the caller's contract.
-    unsafe {
-        result::launch_kernel(
-            f,
-            (MASK_CHUNKS, frame.queries, frame.batch),
-            (MASK_THREADS, 1, 1),
-            0,
-            stream,
-            params,
-        )
-        .call(call)
-    }
-}
-
-/// `rle_mask_count`: grid = `MASK_CHUNKS × Q × B` chunk blocks.
+/// `rle_mask_roi`: grid = `Q × B` detection slots.
 ///
 /// # Safety
 /// As for [`select`]; `rle_select` was launched first on the same stream.
-pub(crate) unsafe fn mask_count(
+pub(crate) unsafe fn mask_roi(
     gpu: &Gpu,
     stream: sys::CUstream,
     frame: &FrameParams,
@@ -122,25 +96,66 @@ pub(crate) unsafe fn mask_count(
         arg(&b.masks),
         arg(&b.spans),
         arg(&b.weights),
-        arg(&b.chunks),
+        arg(&b.rois),
+        arg(&b.counters),
     ];
-    // SAFETY: matches `rle_mask_count`'s signature; buffers sized per the
-    // contract (chunks: B*Q*MASK_CHUNKS), tables uploaded for every image.
+    // SAFETY: matches `rle_mask_roi`'s signature (entries.txt); rois holds
+    // B*Q records; tables uploaded for every image.
     unsafe {
-        launch_chunks(
-            gpu.mask_count,
-            "cuLaunchKernel(rle_mask_count)",
+        result::launch_kernel(
+            gpu.mask_roi,
+            (frame.queries, frame.batch, 1),
+            (MASK_THREADS, 1, 1),
+            0,
             stream,
-            frame,
             &mut params,
         )
+        .call("cuLaunchKernel(rle_mask_roi)")
     }
 }
 
-/// `rle_mask_reserve`: grid = `Q × B`, one warp each.
+/// `rle_mask_count`: a persistent grid of `gpu.item_blocks` blocks looping
+/// over the frame's items.
 ///
 /// # Safety
-/// As for [`select`]; `rle_mask_count` was launched first on the same stream.
+/// As for [`select`]; `rle_mask_roi` was launched first on the same stream.
+pub(crate) unsafe fn mask_count(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    frame: &FrameParams,
+    b: &FrameBuffers,
+) -> Result<()> {
+    let mut params = [
+        arg(frame),
+        arg(&b.images),
+        arg(&b.dets),
+        arg(&b.masks),
+        arg(&b.spans),
+        arg(&b.weights),
+        arg(&b.rois),
+        arg(&b.chunks),
+        arg(&b.counters),
+    ];
+    // SAFETY: matches `rle_mask_count`'s signature; chunks holds
+    // MASK_ITEM_BUDGET + B*Q states (the most items a frame can have).
+    unsafe {
+        result::launch_kernel(
+            gpu.mask_count,
+            (gpu.item_blocks, 1, 1),
+            (MASK_THREADS, 1, 1),
+            0,
+            stream,
+            &mut params,
+        )
+        .call("cuLaunchKernel(rle_mask_count)")
+    }
+}
+
+/// `rle_mask_reserve`: grid = `Q × B` detection slots.
+///
+/// # Safety
+/// As for [`select`]; `rle_mask_count` ran before on the same stream (and
+/// on a rerun, the arena counters were cleared since).
 pub(crate) unsafe fn mask_reserve(
     gpu: &Gpu,
     stream: sys::CUstream,
@@ -152,6 +167,7 @@ pub(crate) unsafe fn mask_reserve(
         arg(&b.images),
         arg(&b.dets),
         arg(&b.det_count),
+        arg(&b.rois),
         arg(&b.chunks),
         arg(&b.chars),
         arg(&b.counters),
@@ -162,7 +178,7 @@ pub(crate) unsafe fn mask_reserve(
         result::launch_kernel(
             gpu.mask_reserve,
             (frame.queries, frame.batch, 1),
-            (32, 1, 1),
+            (MASK_THREADS, 1, 1),
             0,
             stream,
             &mut params,
@@ -171,10 +187,10 @@ pub(crate) unsafe fn mask_reserve(
     }
 }
 
-/// `rle_mask_write`: grid = `MASK_CHUNKS × Q × B` chunk blocks.
+/// `rle_mask_write`: the same persistent grid as [`mask_count`].
 ///
 /// # Safety
-/// As for [`select`]; `rle_mask_reserve` was launched first on the same stream.
+/// As for [`select`]; `rle_mask_reserve` ran before on the same stream.
 pub(crate) unsafe fn mask_write(
     gpu: &Gpu,
     stream: sys::CUstream,
@@ -185,23 +201,26 @@ pub(crate) unsafe fn mask_write(
         arg(frame),
         arg(&b.images),
         arg(&b.dets),
-        arg(&b.det_count),
         arg(&b.masks),
         arg(&b.spans),
         arg(&b.weights),
+        arg(&b.rois),
         arg(&b.chunks),
         arg(&b.chars),
+        arg(&b.counters),
     ];
-    // SAFETY: matches `rle_mask_write`'s signature; the reserve kernel bounded
+    // SAFETY: matches `rle_mask_write`'s signature; the reserve step bounded
     // every chunk's output inside the arena (or marked it skipped).
     unsafe {
-        launch_chunks(
+        result::launch_kernel(
             gpu.mask_write,
-            "cuLaunchKernel(rle_mask_write)",
+            (gpu.item_blocks, 1, 1),
+            (MASK_THREADS, 1, 1),
+            0,
             stream,
-            frame,
             &mut params,
         )
+        .call("cuLaunchKernel(rle_mask_write)")
     }
 }
 

@@ -10,7 +10,8 @@
 //! violation is an [`Error::Limit`] naming the quantity, its value and the limit.
 
 use rle_kernels::abi::{
-    dtype, resize_mode, FrameParams, ImageParams, MASK_CHUNKS, MAX_QUERIES, NO_MAX_DETECTIONS,
+    dtype, resize_mode, FrameParams, ImageParams, DEFAULT_CHUNK_PIXELS, MASK_ITEM_BUDGET,
+    MAX_QUERIES, NO_MAX_DETECTIONS,
 };
 use rle_reference::geometry::MaskWindow;
 use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
@@ -97,14 +98,14 @@ fn product(factors: &[usize]) -> u64 {
 }
 
 // B ≤ MAX_BATCH and Q ≤ MAX_QUERIES bound every slot index the kernels compute in u32:
-// the box index `(b*Q + q)*4` and the chunk-state index `(b*Q + q)*MASK_CHUNKS + chunk`.
-const _: () =
-    assert!(Shapes::MAX_BATCH as u64 * MAX_QUERIES as u64 * MASK_CHUNKS as u64 <= u32::MAX as u64);
+// the box index `(b*Q + q)*4` and the item index (< MASK_ITEM_BUDGET + B*Q).
+const _: () = assert!(
+    Shapes::MAX_BATCH as u64 * MAX_QUERIES as u64 * 4 + MASK_ITEM_BUDGET as u64 <= u32::MAX as u64
+);
 
 impl Shapes {
     /// Largest batch `B` of the GPU path: `B` is a grid dimension of the mask kernels
-    /// (z of `rle_mask_count` / `rle_mask_write`, y of `rle_mask_reserve`), which CUDA
-    /// caps at 65,535.
+    /// (y of `rle_mask_roi` / `rle_mask_reserve`), which CUDA caps at 65,535.
     pub const MAX_BATCH: usize = 65_535;
 
     /// Largest `Q` of the GPU path (the select kernel holds `Q` candidates in shared
@@ -304,6 +305,7 @@ pub(crate) fn plan(
         },
         chars_capacity,
         write_scores: u32::from(write_scores),
+        min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
     };
     let mut images = Vec::with_capacity(metas.len());
     let mut mask_sizes = Vec::with_capacity(metas.len());

@@ -2,8 +2,9 @@
 //! masks out, on the GPU, identical to `rle_reference`.
 //!
 //! A frame is: one host→device copy of the parameter blob (and of the inputs,
-//! when they come from host memory), five kernel launches, one stream
-//! synchronization, then the host reads the results from mapped pinned memory.
+//! when they come from host memory), six kernel launches (select, ROI, count,
+//! reserve, write, copy-out), one stream synchronization,
+//! then the host reads the results from mapped pinned memory.
 //! Buffers grow on demand and are reused, so after warm-up a frame allocates
 //! no device or pinned memory. If the COCO string arena turns out too small,
 //! it grows and the reserve and write passes run again (a second
@@ -11,7 +12,10 @@
 
 use cudarc::driver::{result, sys};
 use ndarray::{Array3, ShapeBuilder};
-use rle_kernels::abi::{ChunkState, DetRecord, FrameCounters, MASK_CHUNKS};
+use rle_kernels::abi::{
+    ChunkState, DetRecord, FrameCounters, MaskRoi, COUNTERS_RESET_BYTES, DEFAULT_CHUNK_PIXELS,
+    MASK_ITEM_BUDGET,
+};
 use rle_reference::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options};
 
 use crate::driver::{DeviceInfo, Gpu};
@@ -76,7 +80,9 @@ struct GpuState {
     det_count: DeviceBuffer,
     counters: DeviceBuffer,
     chars: DeviceBuffer,
+    rois: DeviceBuffer,
     chunks: DeviceBuffer,
+    min_chunk_pixels: u32,
     out_dets: MappedHost,
     out_det_count: MappedHost,
     out_counters: MappedHost,
@@ -192,7 +198,9 @@ impl GpuState {
             det_count: d(),
             counters: d(),
             chars: d(),
+            rois: d(),
             chunks: d(),
+            min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
             out_dets: h(),
             out_det_count: h(),
             out_counters: h(),
@@ -215,8 +223,11 @@ impl GpuState {
             self.scores.ensure(entries * 4)?;
         }
         self.dets.ensure(slots * size_of::<DetRecord>())?;
+        self.rois.ensure(slots * size_of::<MaskRoi>())?;
+        // A frame has at most MASK_ITEM_BUDGET items plus one per detection
+        // (rle_kernels::chunks::chunk_pixels).
         self.chunks
-            .ensure(slots * MASK_CHUNKS as usize * size_of::<ChunkState>())?;
+            .ensure((MASK_ITEM_BUDGET as usize + slots) * size_of::<ChunkState>())?;
         self.out_dets.ensure(slots * size_of::<DetRecord>())?;
         self.det_count.ensure(f.batch as usize * 4)?;
         self.out_det_count.ensure(f.batch as usize * 4)?;
@@ -242,6 +253,7 @@ impl GpuState {
             det_count: self.det_count.ptr(),
             counters: self.counters.ptr(),
             chars: self.chars.ptr(),
+            rois: self.rois.ptr(),
             chunks: self.chunks.ptr(),
             spans: self.tables.dev_spans.ptr(),
             weights: self.tables.dev_weights.ptr(),
@@ -273,6 +285,7 @@ impl GpuState {
     ) -> Result<Vec<ImageResult>> {
         self.tables.upload(stream)?;
         plan.frame.chars_capacity = self.chars.bytes().min(u32::MAX as usize) as u32;
+        plan.frame.min_chunk_pixels = self.min_chunk_pixels;
         // SAFETY: staging and blob hold `layout.end` bytes (reserve).
         unsafe {
             let src = std::slice::from_raw_parts(self.staging.host_ptr().cast::<u8>(), layout.end);
@@ -285,6 +298,7 @@ impl GpuState {
         // `check_device_range`); the stream is synchronized before reading.
         unsafe {
             launch::select(&self.gpu, stream, &plan.frame, &bufs)?;
+            launch::mask_roi(&self.gpu, stream, &plan.frame, &bufs)?;
             launch::mask_count(&self.gpu, stream, &plan.frame, &bufs)?;
             launch::mask_reserve(&self.gpu, stream, &plan.frame, &bufs)?;
             launch::mask_write(&self.gpu, stream, &plan.frame, &bufs)?;
@@ -294,7 +308,7 @@ impl GpuState {
         let c = self.counters_now();
         if c.overflowed > 0 {
             // The arena was too small: grow it and redo reserve and write (the
-            // counts per chunk stay valid).
+            // ROIs, item plan and counts per chunk stay valid).
             let need = usize::try_from(c.chars_used).unwrap_or(usize::MAX);
             if need > u32::MAX as usize {
                 return Err(Error::Limit {
@@ -307,9 +321,10 @@ impl GpuState {
             self.out_chars.ensure(self.chars.bytes())?;
             plan.frame.chars_capacity = self.chars.bytes().min(u32::MAX as usize) as u32;
             bufs = self.buffers(layout, inputs);
-            // SAFETY: as above; the counters are reset before the rerun.
+            // SAFETY: as above; the arena counters are reset before the rerun
+            // (the item plan after them stays).
             unsafe {
-                result::memset_d8_async(self.counters.ptr(), 0, size_of::<FrameCounters>(), stream)
+                result::memset_d8_async(self.counters.ptr(), 0, COUNTERS_RESET_BYTES, stream)
                     .call("cuMemsetD8Async")?;
                 launch::mask_reserve(&self.gpu, stream, &plan.frame, &bufs)?;
                 launch::mask_write(&self.gpu, stream, &plan.frame, &bufs)?;
@@ -465,6 +480,8 @@ impl Postprocessor {
             &g.det_count,
             &g.counters,
             &g.chars,
+            &g.rois,
+            &g.chunks,
             &g.blob,
         ] {
             if d.bytes() > 0 {
@@ -484,6 +501,19 @@ impl Postprocessor {
             h.write(0, &vec![0xA5u8; n]);
         }
         Ok(())
+    }
+
+    /// Sets the smallest chunk of ROI pixels one block of the mask kernels
+    /// walks (default [`DEFAULT_CHUNK_PIXELS`]; values below 1 count as 1).
+    /// Results never depend on it, only the split of the work does: small
+    /// values put chunk boundaries everywhere, which tests use to check the
+    /// chaining of chunks. A frame is still split into at most
+    /// `MASK_ITEM_BUDGET` items plus one per detection. No effect on the CPU
+    /// backend.
+    pub fn set_min_chunk_pixels(&mut self, pixels: u32) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.min_chunk_pixels = pixels.max(1);
+        }
     }
 
     /// Copies a host batch into device memory owned by the returned value

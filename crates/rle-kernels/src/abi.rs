@@ -6,19 +6,25 @@
 
 /// Entry point: sigmoid, exact flat top-k, validity, threshold, sort, boxes.
 pub const KERNEL_SELECT: &str = "rle_select";
-/// Entry point: per column chunk of a detection's ROI, evaluate the pixels
-/// and count run boundaries and COCO characters.
+/// Entry point: per detection, the ROI (the canvas rectangle where a pixel
+/// can be foreground); the last block to finish splits every ROI into chunks
+/// of about equal pixel counts ("items") for the two pixel passes.
+pub const KERNEL_MASK_ROI: &str = "rle_mask_roi";
+/// Entry point: per item, evaluate the pixels and count run boundaries and
+/// COCO characters.
 pub const KERNEL_MASK_COUNT: &str = "rle_mask_count";
-/// Entry point: per detection, chain the chunks, reserve the string's arena
-/// space and write the characters that straddle chunk boundaries.
+/// Entry point: per detection, chain its chunks, reserve the string's arena
+/// space and write the characters that straddle chunk boundaries (run again
+/// when the strings did not fit the arena).
 pub const KERNEL_MASK_RESERVE: &str = "rle_mask_reserve";
-/// Entry point: per column chunk, evaluate again and write its characters.
+/// Entry point: per item, evaluate again and write its characters.
 pub const KERNEL_MASK_WRITE: &str = "rle_mask_write";
 /// Entry point: copies the frame's results into mapped pinned host memory.
 pub const KERNEL_COPY_OUT: &str = "rle_copy_out";
 /// Every entry point the PTX bundle must contain.
-pub const KERNELS: [&str; 5] = [
+pub const KERNELS: [&str; 6] = [
     KERNEL_SELECT,
+    KERNEL_MASK_ROI,
     KERNEL_MASK_COUNT,
     KERNEL_MASK_RESERVE,
     KERNEL_MASK_WRITE,
@@ -29,15 +35,25 @@ pub const KERNELS: [&str; 5] = [
 pub const SELECT_THREADS: u32 = 1024;
 /// Largest `Q` the select kernel holds in shared memory.
 pub const MAX_QUERIES: u32 = 2048;
-/// Threads per block of `rle_mask_count` / `rle_mask_write`.
+/// Threads per block of every mask kernel.
 pub const MASK_THREADS: u32 = 256;
-/// Column chunks per detection: blocks of the count and write kernels per
-/// detection slot (a detection's ROI columns are split evenly among them).
-pub const MASK_CHUNKS: u32 = 32;
-// rle_mask_reserve loads one chunk per lane of its single warp.
-const _: () = assert!(MASK_CHUNKS == 32);
 /// Canvas pixels each mask thread evaluates per tile.
 pub const MASK_ITEMS: u32 = 8;
+/// Pixels one mask block walks per tile.
+pub const MASK_TILE: u32 = MASK_THREADS * MASK_ITEMS;
+/// Target number of items per frame: chunks get at least
+/// `ceil(total ROI pixels / MASK_ITEM_BUDGET)` pixels, so a frame has at
+/// most `MASK_ITEM_BUDGET + B*Q` items (each detection rounds up once).
+pub const MASK_ITEM_BUDGET: u32 = 4096;
+/// Default smallest chunk ([`FrameParams::min_chunk_pixels`]): one tile, so
+/// a chunk is one block-wide step of the walk.
+pub const DEFAULT_CHUNK_PIXELS: u32 = MASK_TILE;
+/// Register limits per thread written into the PTX as `.maxnreg` (rustc has
+/// no launch-bounds attribute for nvptx; `cargo xtask build-ptx` adds the
+/// directive). The item kernels are latency-bound: 64 registers let four
+/// 256-thread blocks share an SM instead of two, at the price of a few
+/// spilled bytes.
+pub const MAX_REGISTERS: [(&str, u32); 2] = [(KERNEL_MASK_COUNT, 64), (KERNEL_MASK_WRITE, 64)];
 /// Threads per block and blocks of `rle_copy_out`.
 pub const COPY_THREADS: u32 = 256;
 /// Blocks of `rle_copy_out`.
@@ -97,6 +113,10 @@ pub struct FrameParams {
     pub chars_capacity: u32,
     /// Non-zero: `rle_select` writes every sigmoid score to `scores_out`.
     pub write_scores: u32,
+    /// Smallest chunk of ROI pixels an item walks (≥ 1; default
+    /// [`DEFAULT_CHUNK_PIXELS`]). Smaller values only add items: tests use
+    /// them to cross chunk boundaries everywhere.
+    pub min_chunk_pixels: u32,
 }
 
 /// Per-image parameters (one record per image of the batch).
@@ -177,7 +197,8 @@ pub struct TapSpan {
     pub count: u32,
 }
 
-/// One detection, written by `rle_select` and completed by `rle_mask_reserve`.
+/// One detection, written by `rle_select` and completed by `rle_mask_reserve`
+/// (string offset, length and runs).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DetRecord {
@@ -201,23 +222,37 @@ pub struct DetRecord {
     pub _pad: u32,
 }
 
-/// What the mask kernels know about one column chunk of a detection's ROI.
-/// Written by `rle_mask_count` (ROI, range, events, first/last events,
-/// characters) and `rle_mask_reserve` (global event index, arena offset).
+/// The ROI of one detection slot and how it is split into items. Written by
+/// `rle_mask_roi` (ROI by the slot's block; `chunks` and `item_start` by the
+/// last block).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ChunkState {
-    /// ROI: first canvas row.
+pub struct MaskRoi {
+    /// First canvas row.
     pub r0: u32,
-    /// ROI: first canvas column.
+    /// First canvas column.
     pub c0: u32,
-    /// ROI: rows per column.
+    /// Rows per column (≥ 1).
     pub rows: u32,
-    /// ROI: pixels.
+    /// Pixels (0 when nothing can be foreground).
     pub total: u32,
     /// Non-zero when the ROI spans the whole canvas height (runs may continue
     /// from one column into the next).
     pub full_height: u32,
+    /// Items (chunks) of this slot: ≥ 1 for a detection, 0 for an empty slot.
+    pub chunks: u32,
+    /// Index of its first item; items of all slots are numbered in slot order.
+    pub item_start: u32,
+    /// Padding.
+    pub _pad: u32,
+}
+
+/// What the mask kernels know about one chunk (item): a range of ROI pixels
+/// in column-major ROI order. Written by `rle_mask_count` (range, events,
+/// first/last events, characters) and `rle_mask_reserve` (arena offset).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkState {
     /// First ROI pixel (column-major ROI index) of this chunk.
     pub begin: u32,
     /// One past its last pixel.
@@ -225,7 +260,7 @@ pub struct ChunkState {
     /// Run boundaries ("events") in the chunk.
     pub events: u32,
     /// Characters of the chunk's events from its fourth on (the first three
-    /// need the previous chunk's events, so the reserve kernel encodes them).
+    /// need the previous chunks' events, so the reserve step encodes them).
     pub chars: u32,
     /// The chunk's first three events (flat canvas positions).
     pub first: [u32; 3],
@@ -235,28 +270,37 @@ pub struct ChunkState {
     pub out: u32,
     /// Non-zero when the detection's string did not fit the arena.
     pub skip: u32,
-    /// Padding.
-    pub _pad: [u32; 3],
 }
 
-/// Frame-level counters written by the kernels.
+/// Frame-level counters written by the kernels (zeroed by `rle_select`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FrameCounters {
     /// Bytes of the string arena handed out (may exceed the capacity: then the
     /// strings that did not fit were not written and the host grows the arena
-    /// to at least this size and runs the mask pass again).
+    /// to at least this size and runs the reserve and write passes again).
     pub chars_used: u64,
     /// Detections whose string did not fit.
     pub overflowed: u32,
+    /// Blocks of `rle_mask_roi` finished (the last one plans the items).
+    pub roi_done: u32,
+    /// Items of the frame (set by `rle_mask_roi`'s last block).
+    pub items: u32,
+    /// Pixels per chunk chosen for this frame.
+    pub chunk_pixels: u32,
     /// Padding.
-    pub _pad: u32,
+    pub _pad: [u32; 2],
 }
 
-const _: () = assert!(core::mem::size_of::<FrameParams>() == 56);
+/// Bytes of [`FrameCounters`] the host clears before rerunning the reserve
+/// and write passes (`chars_used` and `overflowed`; the item plan stays).
+pub const COUNTERS_RESET_BYTES: usize = 12;
+
+const _: () = assert!(core::mem::size_of::<FrameParams>() == 60);
 const _: () = assert!(core::mem::size_of::<ImageParams>() == 112);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
-const _: () = assert!(core::mem::size_of::<FrameCounters>() == 16);
-const _: () = assert!(core::mem::size_of::<ChunkState>() == 80);
+const _: () = assert!(core::mem::size_of::<FrameCounters>() == 32);
+const _: () = assert!(core::mem::size_of::<ChunkState>() == 48);
+const _: () = assert!(core::mem::size_of::<MaskRoi>() == 32);
 const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

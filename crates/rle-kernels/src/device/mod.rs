@@ -64,12 +64,6 @@ pub(crate) fn bid_y() -> u32 {
 }
 
 #[inline(always)]
-pub(crate) fn bid_z() -> u32 {
-    // SAFETY: reads a special register.
-    unsafe { nvptx::_block_idx_z() as u32 }
-}
-
-#[inline(always)]
 pub(crate) fn nbid_x() -> u32 {
     // SAFETY: reads a special register.
     unsafe { nvptx::_grid_dim_x() as u32 }
@@ -82,6 +76,15 @@ pub(crate) fn sync() {
     unsafe { nvptx::_syncthreads() }
 }
 
+/// `__threadfence()`: orders this thread's global writes before its later
+/// ones as seen by every thread of the GPU (the "last block out" patterns
+/// publish data, fence, then count on an atomic).
+#[inline(always)]
+pub(crate) fn fence_gpu() {
+    // SAFETY: a memory barrier; no operands.
+    unsafe { asm!("membar.gl;") }
+}
+
 #[inline(always)]
 fn shfl_up(v: u32, delta: u32) -> u32 {
     let r: u32;
@@ -92,12 +95,24 @@ fn shfl_up(v: u32, delta: u32) -> u32 {
     r
 }
 
+/// Lane `lane ^ mask`'s `v` (all 32 lanes must take part).
 #[inline(always)]
-fn shfl_xor(v: u32, mask: u32) -> u32 {
+pub(crate) fn shfl_xor(v: u32, mask: u32) -> u32 {
     let r: u32;
     // SAFETY: full-warp shuffle; every caller runs it with all 32 lanes active.
     unsafe {
         asm!("shfl.sync.bfly.b32 {r}, {v}, {m}, 31, -1;", r = out(reg32) r, v = in(reg32) v, m = in(reg32) mask);
+    }
+    r
+}
+
+/// Lane `src`'s `v` (all 32 lanes must take part).
+#[inline(always)]
+pub(crate) fn shfl_idx(v: u32, src: u32) -> u32 {
+    let r: u32;
+    // SAFETY: full-warp shuffle; every caller runs it with all 32 lanes active.
+    unsafe {
+        asm!("shfl.sync.idx.b32 {r}, {v}, {s}, 31, -1;", r = out(reg32) r, v = in(reg32) v, s = in(reg32) src);
     }
     r
 }
@@ -203,6 +218,38 @@ pub(crate) fn warp_aggregated_increment(hist: *mut u32, bin: u32) {
     if tid() & 31 == peers.trailing_zeros() {
         atomic_add(hist.wrapping_add(bin as usize), peers.count_ones());
     }
+}
+
+/// Appends the calling lanes with `pred` to a shared list: one atomic per
+/// warp on `counter`, each such lane gets its index (lanes in ascending
+/// order); `None` for the others. Lanes may be diverged (`activemask`).
+#[inline(always)]
+pub(crate) fn warp_append(counter: *mut u32, pred: bool) -> Option<u32> {
+    let active: u32;
+    let ballot: u32;
+    // SAFETY: `activemask` and a ballot over exactly the active lanes.
+    unsafe {
+        asm!("activemask.b32 {a};", a = out(reg32) active);
+        asm!(
+            "{{ .reg .pred p; setp.ne.u32 p, {x}, 0; vote.sync.ballot.b32 {b}, p, {a}; }}",
+            b = out(reg32) ballot, x = in(reg32) u32::from(pred), a = in(reg32) active,
+        );
+    }
+    if ballot == 0 {
+        return None;
+    }
+    let lane = tid() & 31;
+    let leader = ballot.trailing_zeros();
+    let mut base = 0u32;
+    if lane == leader {
+        base = atomic_add(counter, ballot.count_ones());
+    }
+    let b: u32;
+    // SAFETY: every active lane takes part; the leader is one of them.
+    unsafe {
+        asm!("shfl.sync.idx.b32 {r}, {v}, {l}, 31, {a};", r = out(reg32) b, v = in(reg32) base, l = in(reg32) leader, a = in(reg32) active);
+    }
+    pred.then(|| b + (ballot & ((1u32 << lane) - 1)).count_ones())
 }
 
 /// Relaxed atomic add on a u64.

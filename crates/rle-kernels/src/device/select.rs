@@ -3,7 +3,11 @@
 //! compaction in rank order (which is already the reference's sort order, see
 //! below), `max_detections`, and the box of every kept detection.
 //!
-//! Top-k: a 4-pass, 8-bit radix select finds the k-th largest score key `T`
+//! Fast path: an entry whose score is at or below every threshold can never
+//! be kept, so when at most `k` entries score above the lowest threshold (or
+//! are NaN, which ranks first), they are exactly the part of the top-k that
+//! matters, in the same order; pass 0 gathers them and the radix select is
+//! skipped. Otherwise, top-k: a 4-pass, 8-bit radix select finds the k-th largest score key `T`
 //! and how many entries equal to `T` are needed; entries above `T`, and the
 //! needed ones equal to `T` in ascending flat order, are gathered; each then
 //! finds its rank by counting the entries that rank before it. Ranking by
@@ -13,17 +17,20 @@
 //! bitonic network that permutes ties, replayed here (`torch_sort`).
 
 use super::{
-    bid_x, block_exclusive_scan, ntid, shared_bytes, sync, tid, warp_aggregated_increment,
+    bid_x, block_exclusive_scan, ntid, shared_bytes, shfl_idx, shfl_xor, sync, tid,
+    warp_aggregated_increment, warp_append, warp_min,
 };
 use crate::abi::{DetRecord, FrameCounters, FrameParams, ImageParams, MAX_QUERIES};
 use crate::boxes::box_xyxy;
 use crate::fp::sigmoid_cuda;
 use crate::keys::{key_score, ranks_before, score_key};
-use crate::torch_sort::{small_bitonic_sort, SMALL_SORT_SIZE};
+use crate::torch_sort::{takes_partner, Slot, SMALL_SORT_SIZE, STAGES};
 
 const HIST: usize = 0; // 256 u32
 const SCAN: usize = 256; // 32 u32
 const MISC: usize = 288; // 8 u32
+const CUT: usize = MISC + 2; // lowest threshold's key, or u32::MAX: no fast path
+const CANDIDATES: usize = MISC + 3; // entries above CUT (fast path)
 const SEL_KEY: usize = 296; // MAX_QUERIES u32
 const SEL_FLAT: usize = SEL_KEY + MAX_QUERIES as usize;
 const ORDER: usize = SEL_FLAT + MAX_QUERIES as usize;
@@ -74,129 +81,188 @@ pub unsafe extern "ptx-kernel" fn rle_select(
             *s(HIST + i as usize) = 0;
             i += nt;
         }
-        sync();
-        let mut f = t;
-        while f < n {
-            let score = sigmoid_cuda(*logits.add(base + f as usize));
-            let key = score_key(score);
-            *keys.add(base + f as usize) = key;
-            if frame.write_scores != 0 {
-                *scores_out.add(base + f as usize) = score;
+        // The fast path's cut: the key of the lowest threshold. Scores are
+        // >= 0 or NaN, so `score > thr` is `key > key(thr)` for thr >= 0
+        // (and -0.0); a negative threshold passes every score: no cut.
+        if t < 32 {
+            let mut lowest = u32::MAX; // keys of thresholds >= 0; MAX: some < 0
+            let mut any_negative = false;
+            let mut consider = |thr: f32| {
+                if thr >= 0.0 {
+                    lowest = lowest.min(score_key(thr));
+                } else {
+                    any_negative = true;
+                }
+            };
+            if frame.threshold_len == 0 {
+                consider(frame.threshold);
+            } else {
+                let mut j = t;
+                while j < frame.threshold_len {
+                    consider(*thresholds.add(j as usize));
+                    j += 32;
+                }
             }
-            warp_aggregated_increment(s(HIST), key >> 24);
-            f += nt;
+            let lowest = warp_min(if any_negative { 0 } else { lowest });
+            let negative = warp_min(u32::from(!any_negative)) == 0;
+            if t == 0 {
+                *s(CUT) = if negative { u32::MAX } else { lowest };
+                *s(CANDIDATES) = 0;
+            }
         }
         sync();
-
-        // Radix select of the k-th largest key, 8 bits at a time.
-        let mut prefix = 0u32;
-        let mut remaining = k;
-        let mut shift = 24u32;
-        loop {
-            // Warp 0 finds the bin holding the `remaining`-th largest key:
-            // lane l sums bins 255-8l down to 248-8l, a warp scan orders the
-            // groups from the top, and the one lane whose group crosses the
-            // rank walks its 8 bins.
-            if t < 32 {
-                let top = 255 - 8 * t;
-                let mut group = 0u32;
-                for i in 0..8 {
-                    group += *s(HIST + (top - i) as usize);
+        let cut = *s(CUT);
+        // Logits come from DRAM: BATCH loads in flight per thread before any
+        // is used (a dependent load per step was most of this pass).
+        const BATCH: u32 = 4;
+        let mut f0 = t;
+        while f0 < n {
+            let mut x = [0f32; BATCH as usize];
+            for (u, x) in x.iter_mut().enumerate() {
+                let f = f0 + u as u32 * nt;
+                if f < n {
+                    *x = *logits.add(base + f as usize);
                 }
-                let incl = super::warp_inclusive_scan(group);
-                let before = incl - group;
-                if before < remaining && incl >= remaining {
-                    let mut seen = before;
-                    let mut bin = top;
-                    loop {
-                        let c = *s(HIST + bin as usize);
-                        if seen + c >= remaining || bin == top - 7 {
-                            break;
+            }
+            for (u, &x) in x.iter().enumerate() {
+                let f = f0 + u as u32 * nt;
+                if f >= n {
+                    break;
+                }
+                let score = sigmoid_cuda(x);
+                let key = score_key(score);
+                *keys.add(base + f as usize) = key;
+                if frame.write_scores != 0 {
+                    *scores_out.add(base + f as usize) = score;
+                }
+                warp_aggregated_increment(s(HIST), key >> 24);
+                // NaN keys (u32::MAX) rank first: candidates whenever there is a cut.
+                let candidate = cut != u32::MAX && key > cut;
+                if let Some(at) = warp_append(s(CANDIDATES), candidate) {
+                    if at < k {
+                        *s(SEL_KEY + at as usize) = key;
+                        *s(SEL_FLAT + at as usize) = f;
+                    }
+                }
+            }
+            f0 += BATCH * nt;
+        }
+        sync();
+        let candidates = *s(CANDIDATES);
+        let fast = cut != u32::MAX && candidates <= k;
+        // Winners held in SEL_KEY/SEL_FLAT (unordered) after the next step.
+        let winners = if fast { candidates } else { k };
+        if !fast {
+            // Radix select of the k-th largest key, 8 bits at a time.
+            let mut prefix = 0u32;
+            let mut remaining = k;
+            let mut shift = 24u32;
+            loop {
+                // Warp 0 finds the bin holding the `remaining`-th largest key:
+                // lane l sums bins 255-8l down to 248-8l, a warp scan orders the
+                // groups from the top, and the one lane whose group crosses the
+                // rank walks its 8 bins.
+                if t < 32 {
+                    let top = 255 - 8 * t;
+                    let mut group = 0u32;
+                    for i in 0..8 {
+                        group += *s(HIST + (top - i) as usize);
+                    }
+                    let incl = super::warp_inclusive_scan(group);
+                    let before = incl - group;
+                    if before < remaining && incl >= remaining {
+                        let mut seen = before;
+                        let mut bin = top;
+                        loop {
+                            let c = *s(HIST + bin as usize);
+                            if seen + c >= remaining || bin == top - 7 {
+                                break;
+                            }
+                            seen += c;
+                            bin -= 1;
                         }
-                        seen += c;
-                        bin -= 1;
-                    }
-                    *s(MISC) = prefix | (bin << shift);
-                    *s(MISC + 1) = remaining - seen;
-                }
-            }
-            sync();
-            prefix = *s(MISC);
-            remaining = *s(MISC + 1);
-            if shift == 0 {
-                break;
-            }
-            shift -= 8;
-            let mut i = t;
-            while i < 256 {
-                *s(HIST + i as usize) = 0;
-                i += nt;
-            }
-            sync();
-            // Four independent loads in flight per thread before any use.
-            let mut f = t;
-            while f < n {
-                let mut ks = [u32::MAX; 4];
-                for (u, k) in ks.iter_mut().enumerate() {
-                    let g = f + u as u32 * nt;
-                    if g < n {
-                        *k = *keys.add(base + g as usize);
+                        *s(MISC) = prefix | (bin << shift);
+                        *s(MISC + 1) = remaining - seen;
                     }
                 }
-                for (u, &key) in ks.iter().enumerate() {
-                    if f + (u as u32) * nt < n && (key ^ prefix) >> (shift + 8) == 0 {
-                        warp_aggregated_increment(s(HIST), (key >> shift) & 0xFF);
-                    }
+                sync();
+                prefix = *s(MISC);
+                remaining = *s(MISC + 1);
+                if shift == 0 {
+                    break;
                 }
-                f += 4 * nt;
+                shift -= 8;
+                let mut i = t;
+                while i < 256 {
+                    *s(HIST + i as usize) = 0;
+                    i += nt;
+                }
+                sync();
+                // Four independent loads in flight per thread before any use.
+                let mut f = t;
+                while f < n {
+                    let mut ks = [u32::MAX; 4];
+                    for (u, k) in ks.iter_mut().enumerate() {
+                        let g = f + u as u32 * nt;
+                        if g < n {
+                            *k = *keys.add(base + g as usize);
+                        }
+                    }
+                    for (u, &key) in ks.iter().enumerate() {
+                        if f + (u as u32) * nt < n && (key ^ prefix) >> (shift + 8) == 0 {
+                            warp_aggregated_increment(s(HIST), (key >> shift) & 0xFF);
+                        }
+                    }
+                    f += 4 * nt;
+                }
+                sync();
             }
-            sync();
-        }
-        let kth = prefix;
-        let need_eq = remaining;
+            let kth = prefix;
+            let need_eq = remaining;
 
-        // Gather the k winners (unordered), in one pass over flat order; each
-        // thread takes GATHER consecutive entries per round (one block scan
-        // per round instead of one per entry).
-        const GATHER: u32 = 8;
-        let mut selected = 0u32;
-        let mut eq_seen = 0u32;
-        let mut start = 0u32;
-        while start < n {
-            let f0 = start + t * GATHER;
-            let (mut gt, mut eq) = (0u32, 0u32);
-            for f in f0..(f0 + GATHER).min(n) {
-                let key = *keys.add(base + f as usize);
-                gt += u32::from(key > kth);
-                eq += u32::from(key == kth);
-            }
-            let (pre, tot) = block_exclusive_scan(gt | (eq << 16), s(SCAN));
-            let (gt_pre, eq_pre) = (pre & 0xFFFF, pre >> 16);
-            let mut eq_rank = eq_seen + eq_pre;
-            let mut pos = selected + gt_pre + eq_rank.min(need_eq) - eq_seen.min(need_eq);
-            for f in f0..(f0 + GATHER).min(n) {
-                let key = *keys.add(base + f as usize);
-                let take = key > kth || (key == kth && eq_rank < need_eq);
-                eq_rank += u32::from(key == kth);
-                if take {
-                    *s(SEL_KEY + pos as usize) = key;
-                    *s(SEL_FLAT + pos as usize) = f;
-                    pos += 1;
+            // Gather the k winners (unordered), in one pass over flat order; each
+            // thread takes GATHER consecutive entries per round (one block scan
+            // per round instead of one per entry).
+            const GATHER: u32 = 8;
+            let mut selected = 0u32;
+            let mut eq_seen = 0u32;
+            let mut start = 0u32;
+            while start < n {
+                let f0 = start + t * GATHER;
+                let (mut gt, mut eq) = (0u32, 0u32);
+                for f in f0..(f0 + GATHER).min(n) {
+                    let key = *keys.add(base + f as usize);
+                    gt += u32::from(key > kth);
+                    eq += u32::from(key == kth);
                 }
+                let (pre, tot) = block_exclusive_scan(gt | (eq << 16), s(SCAN));
+                let (gt_pre, eq_pre) = (pre & 0xFFFF, pre >> 16);
+                let mut eq_rank = eq_seen + eq_pre;
+                let mut pos = selected + gt_pre + eq_rank.min(need_eq) - eq_seen.min(need_eq);
+                for f in f0..(f0 + GATHER).min(n) {
+                    let key = *keys.add(base + f as usize);
+                    let take = key > kth || (key == kth && eq_rank < need_eq);
+                    eq_rank += u32::from(key == kth);
+                    if take {
+                        *s(SEL_KEY + pos as usize) = key;
+                        *s(SEL_FLAT + pos as usize) = f;
+                        pos += 1;
+                    }
+                }
+                let (gt_tot, eq_tot) = (tot & 0xFFFF, tot >> 16);
+                selected += gt_tot + (eq_seen + eq_tot).min(need_eq) - eq_seen.min(need_eq);
+                eq_seen += eq_tot;
+                start += nt * GATHER;
             }
-            let (gt_tot, eq_tot) = (tot & 0xFFFF, tot >> 16);
-            selected += gt_tot + (eq_seen + eq_tot).min(need_eq) - eq_seen.min(need_eq);
-            eq_seen += eq_tot;
-            start += nt * GATHER;
         }
         sync();
 
         // Rank of every winner = number of winners that rank before it.
         let mut i = t;
-        while i < k {
+        while i < winners {
             let (ki, fi) = (*s(SEL_KEY + i as usize), *s(SEL_FLAT + i as usize));
             let mut rank = 0u32;
-            for j in 0..k {
+            for j in 0..winners {
                 rank += u32::from(ranks_before(
                     *s(SEL_KEY + j as usize),
                     *s(SEL_FLAT + j as usize),
@@ -212,11 +278,11 @@ pub unsafe extern "ptx-kernel" fn rle_select(
         // Validity and threshold in rank order; compact the survivors.
         let mut kept = 0u32;
         let mut start = 0u32;
-        while start < k {
+        while start < winners {
             let r = start + t;
             let mut keep = false;
             let (mut w, mut class) = (0u32, -1i32);
-            if r < k {
+            if r < winners {
                 w = *s(ORDER + r as usize);
                 let (key, f) = (*s(SEL_KEY + w as usize), *s(SEL_FLAT + w as usize));
                 let c = f % cols;
@@ -248,22 +314,41 @@ pub unsafe extern "ptx-kernel" fn rle_select(
         }
         sync();
 
-        // torch's descending sort: a bitonic network up to 32 survivors.
-        if t == 0 && kept >= 2 && kept as usize <= SMALL_SORT_SIZE {
-            let mut keys32 = [0f32; SMALL_SORT_SIZE];
-            let mut pos = [0u32; SMALL_SORT_SIZE];
-            let mut w = [0u32; SMALL_SORT_SIZE];
-            let mut cl = [0u32; SMALL_SORT_SIZE];
-            for i in 0..kept as usize {
-                w[i] = *s(KEPT + i);
-                cl[i] = *s(KEPT_CLASS + i);
-                keys32[i] = key_score(*s(SEL_KEY + w[i] as usize));
-                pos[i] = i as u32;
+        // torch's descending sort: a bitonic network up to 32 survivors, one
+        // lane per slot (partners by shuffle; `torch_sort::takes_partner`).
+        if t < 32 && kept >= 2 && kept as usize <= SMALL_SORT_SIZE {
+            let lane = t as usize;
+            let valid = t < kept;
+            let (w, cl) = if valid {
+                (*s(KEPT + lane), *s(KEPT_CLASS + lane))
+            } else {
+                (0, 0)
+            };
+            let mut me = Slot {
+                key: if valid {
+                    key_score(*s(SEL_KEY + w as usize))
+                } else {
+                    0.0
+                },
+                val: t,
+                valid,
+            };
+            for (stride, size) in STAGES {
+                let m = stride as u32;
+                let theirs = Slot {
+                    key: f32::from_bits(shfl_xor(me.key.to_bits(), m)),
+                    val: shfl_xor(me.val, m),
+                    valid: shfl_xor(u32::from(me.valid), m) != 0,
+                };
+                if takes_partner(lane, stride, size, me, theirs) {
+                    me = theirs;
+                }
             }
-            small_bitonic_sort(&mut keys32, &mut pos, kept as usize);
-            for i in 0..kept as usize {
-                *s(KEPT + i) = w[pos[i] as usize];
-                *s(KEPT_CLASS + i) = cl[pos[i] as usize];
+            // Slot `lane` now holds the entry first at slot `me.val`.
+            let (w_new, cl_new) = (shfl_idx(w, me.val), shfl_idx(cl, me.val));
+            if valid {
+                *s(KEPT + lane) = w_new;
+                *s(KEPT_CLASS + lane) = cl_new;
             }
         }
         sync();

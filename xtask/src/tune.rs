@@ -1,0 +1,61 @@
+//! Performance directives rustc cannot emit for nvptx: a `.maxnreg N` line
+//! between an entry's parameter list and its body, for each kernel named in
+//! `rle_kernels::abi::MAX_REGISTERS` (ptxas then allocates at most N
+//! registers per thread, spilling if it must). Applied to rustc's PTX before
+//! the bundle is hashed and written, so `--check` compares tuned to tuned.
+
+use anyhow::{ensure, Context, Result};
+use rle_kernels::abi::MAX_REGISTERS;
+
+/// The PTX with every limit of `MAX_REGISTERS` inserted.
+pub fn apply(ptx: &[u8]) -> Result<Vec<u8>> {
+    let mut text = String::from_utf8(ptx.to_vec()).context("the PTX is not UTF-8")?;
+    for (kernel, registers) in MAX_REGISTERS {
+        text = limit_registers(&text, kernel, registers)?;
+    }
+    Ok(text.into_bytes())
+}
+
+fn limit_registers(ptx: &str, kernel: &str, registers: u32) -> Result<String> {
+    let head = format!(".entry {kernel}(");
+    let start = ptx
+        .find(&head)
+        .with_context(|| format!("no entry {kernel} in the PTX"))?;
+    ensure!(
+        ptx[start + head.len()..].find(&head).is_none(),
+        "entry {kernel} appears twice in the PTX"
+    );
+    // The parameter list ends with a line holding only ')'.
+    let close = ptx[start..]
+        .find("\n)\n")
+        .with_context(|| format!("the parameter list of {kernel} does not end"))?
+        + start
+        + 3;
+    ensure!(
+        !ptx[close..].starts_with(".maxnreg"),
+        "entry {kernel} already has a register limit"
+    );
+    Ok(format!(
+        "{}.maxnreg {registers}\n{}",
+        &ptx[..close],
+        &ptx[close..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PTX: &str = ".version 7.0\n.visible .entry a(\n\t.param .u64 a_param_0\n)\n{\n\tret;\n}\n.visible .entry b(\n\t.param .u64 b_param_0\n)\n{\n\tret;\n}\n";
+
+    #[test]
+    fn inserts_the_directive_before_the_body_of_that_entry_only() {
+        let out = limit_registers(PTX, "b", 64).unwrap();
+        assert_eq!(
+            out,
+            PTX.replace("b_param_0\n)\n{", "b_param_0\n)\n.maxnreg 64\n{")
+        );
+        assert!(limit_registers(PTX, "c", 64).is_err());
+        assert!(limit_registers(&out, "b", 64).is_err(), "twice");
+    }
+}
