@@ -29,6 +29,23 @@ pub fn entries() -> impl Iterator<Item = &'static str> {
     })
 }
 
+/// The parameter list of entry `name`, one PTX declaration per parameter
+/// (e.g. `.param .u64 .ptr .align 1 rle_select_param_1`), or `None` when
+/// the bundle has no such entry (used by the launch tests).
+#[cfg(test)]
+pub fn params(name: &str) -> Option<Vec<&'static str>> {
+    let head = format!(".visible .entry {name}(");
+    let start = PTX.find(&head)? + head.len();
+    let end = start + PTX[start..].find(')')?;
+    Some(
+        PTX[start..end]
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,24 @@ use rle_kernels::abi::{FrameParams, COPY_BLOCKS, COPY_THREADS, MASK_THREADS, SEL
 use crate::driver::Gpu;
 use crate::error::{DriverContext, Result};
 
+/// Arguments of `rle_select` (checked against the bundle by a test).
+const SELECT_ARGS: usize = 11;
+
+/// Arguments of `rle_mask_roi` (checked against the bundle by a test).
+const MASK_ROI_ARGS: usize = 9;
+
+/// Arguments of `rle_mask_count` (checked against the bundle by a test).
+const MASK_COUNT_ARGS: usize = 9;
+
+/// Arguments of `rle_mask_reserve` (checked against the bundle by a test).
+const MASK_RESERVE_ARGS: usize = 8;
+
+/// Arguments of `rle_mask_write` (checked against the bundle by a test).
+const MASK_WRITE_ARGS: usize = 10;
+
+/// Arguments of `rle_copy_out` (checked against the bundle by a test).
+const COPY_OUT_ARGS: usize = 9;
+
 /// Device addresses of one frame's buffers.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct FrameBuffers {
@@ -50,7 +68,7 @@ pub(crate) unsafe fn select(
     frame: &FrameParams,
     b: &FrameBuffers,
 ) -> Result<()> {
-    let mut params = [
+    let mut params: [*mut c_void; SELECT_ARGS] = [
         arg(frame),
         arg(&b.images),
         arg(&b.logits),
@@ -88,7 +106,7 @@ pub(crate) unsafe fn mask_roi(
     frame: &FrameParams,
     b: &FrameBuffers,
 ) -> Result<()> {
-    let mut params = [
+    let mut params: [*mut c_void; MASK_ROI_ARGS] = [
         arg(frame),
         arg(&b.images),
         arg(&b.dets),
@@ -125,7 +143,7 @@ pub(crate) unsafe fn mask_count(
     frame: &FrameParams,
     b: &FrameBuffers,
 ) -> Result<()> {
-    let mut params = [
+    let mut params: [*mut c_void; MASK_COUNT_ARGS] = [
         arg(frame),
         arg(&b.images),
         arg(&b.dets),
@@ -162,7 +180,7 @@ pub(crate) unsafe fn mask_reserve(
     frame: &FrameParams,
     b: &FrameBuffers,
 ) -> Result<()> {
-    let mut params = [
+    let mut params: [*mut c_void; MASK_RESERVE_ARGS] = [
         arg(frame),
         arg(&b.images),
         arg(&b.dets),
@@ -197,7 +215,7 @@ pub(crate) unsafe fn mask_write(
     frame: &FrameParams,
     b: &FrameBuffers,
 ) -> Result<()> {
-    let mut params = [
+    let mut params: [*mut c_void; MASK_WRITE_ARGS] = [
         arg(frame),
         arg(&b.images),
         arg(&b.dets),
@@ -235,7 +253,7 @@ pub(crate) unsafe fn copy_out(
     frame: &FrameParams,
     b: &FrameBuffers,
 ) -> Result<()> {
-    let mut params = [
+    let mut params: [*mut c_void; COPY_OUT_ARGS] = [
         arg(frame),
         arg(&b.dets),
         arg(&b.det_count),
@@ -257,5 +275,39 @@ pub(crate) unsafe fn copy_out(
             &mut params,
         )
         .call("cuLaunchKernel(rle_copy_out)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rle_kernels::abi::{
+        KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_ROI,
+        KERNEL_MASK_WRITE, KERNEL_SELECT,
+    };
+
+    /// A launch passing fewer or more arguments than the kernel declares
+    /// reads garbage pointers on the GPU; the arrays above are sized by these
+    /// constants, so they must match the PTX: the frame parameters first
+    /// (by value, `size_of::<FrameParams>()` bytes), then pointers.
+    #[test]
+    fn argument_counts_match_the_ptx_entries() {
+        for (kernel, args) in [
+            (KERNEL_SELECT, SELECT_ARGS),
+            (KERNEL_MASK_ROI, MASK_ROI_ARGS),
+            (KERNEL_MASK_COUNT, MASK_COUNT_ARGS),
+            (KERNEL_MASK_RESERVE, MASK_RESERVE_ARGS),
+            (KERNEL_MASK_WRITE, MASK_WRITE_ARGS),
+            (KERNEL_COPY_OUT, COPY_OUT_ARGS),
+        ] {
+            let params = crate::bundle::params(kernel).expect("entry in the bundle");
+            assert_eq!(params.len(), args, "{kernel}: {params:?}");
+            let frame = format!("[{}]", std::mem::size_of::<FrameParams>());
+            assert!(params[0].ends_with(&frame), "{kernel}: {}", params[0]);
+            assert!(
+                params[1..].iter().all(|p| p.contains(".u64 .ptr")),
+                "{kernel}"
+            );
+        }
     }
 }

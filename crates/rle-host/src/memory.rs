@@ -48,12 +48,26 @@ impl DeviceBuffer {
         // SAFETY: frees our own allocation (not in use: callers synchronize
         // their stream before growing) and allocates a fresh one.
         unsafe {
+            let old = self.bytes;
             if self.ptr != 0 {
                 result::free_sync(self.ptr).call("cuMemFree")?;
                 self.ptr = 0;
                 self.bytes = 0;
             }
-            self.ptr = result::malloc_sync(size).call("cuMemAlloc")?;
+            match result::malloc_sync(size) {
+                Ok(p) => self.ptr = p,
+                Err(e) => {
+                    // Keep the pool usable: take the old capacity back (its
+                    // memory was just freed), so frames that fit it still run.
+                    if old > 0 {
+                        if let Ok(p) = result::malloc_sync(old) {
+                            self.ptr = p;
+                            self.bytes = old;
+                        }
+                    }
+                    return Err(e).call("cuMemAlloc");
+                }
+            }
         }
         self.bytes = size;
         Ok(true)
@@ -123,17 +137,38 @@ impl MappedHost {
                 self.host = std::ptr::null_mut();
                 self.bytes = 0;
             }
+            let old = self.bytes;
+            if let Err(e) = self.allocate(size) {
+                // As for device buffers: take the old capacity back.
+                if old > 0 {
+                    let _ = self.allocate(old);
+                }
+                return Err(e);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Allocates `size` mapped bytes into an empty `self` (no leak on failure).
+    ///
+    /// # Safety
+    /// `self.host` is null (nothing to free).
+    unsafe fn allocate(&mut self, size: usize) -> Result<()> {
+        // SAFETY: allocates a mapped buffer and asks for its device address;
+        // frees it again if that fails.
+        unsafe {
             let flags = sys::CU_MEMHOSTALLOC_DEVICEMAP | sys::CU_MEMHOSTALLOC_PORTABLE;
             let host = result::malloc_host(size, flags).call("cuMemHostAlloc")?;
             let mut dev: sys::CUdeviceptr = 0;
-            sys::cuMemHostGetDevicePointer_v2(&mut dev, host, 0)
-                .result()
-                .call("cuMemHostGetDevicePointer")?;
+            if let Err(e) = sys::cuMemHostGetDevicePointer_v2(&mut dev, host, 0).result() {
+                let _ = result::free_host(host);
+                return Err(e).call("cuMemHostGetDevicePointer");
+            }
             self.host = host.cast();
             self.dev = dev;
+            self.bytes = size;
         }
-        self.bytes = size;
-        Ok(true)
+        Ok(())
     }
 
     pub(crate) fn capacity(&self) -> usize {

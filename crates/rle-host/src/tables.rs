@@ -103,12 +103,18 @@ impl TableCache {
     pub(crate) fn upload(&mut self, stream: sys::CUstream) -> Result<()> {
         let span_bytes = std::mem::size_of_val(self.spans.as_slice());
         let weight_bytes = std::mem::size_of_val(self.weights.as_slice());
-        if self.dev_spans.ensure(span_bytes)? {
+        // A buffer that was reallocated, or whose growth failed (it may have
+        // been restored empty), holds nothing uploaded.
+        let spans = self.dev_spans.ensure(span_bytes);
+        if !matches!(spans, Ok(false)) {
             self.uploaded.0 = 0;
         }
-        if self.dev_weights.ensure(weight_bytes)? {
+        let weights = self.dev_weights.ensure(weight_bytes);
+        if !matches!(weights, Ok(false)) {
             self.uploaded.1 = 0;
         }
+        spans?;
+        weights?;
         // SAFETY: the destination ranges lie inside buffers just sized for the
         // whole host tables; pageable sources are staged by the driver before
         // the call returns, so the Vecs may change afterwards.

@@ -1,0 +1,211 @@
+//! Adversarial shapes on the GPU (issue 6), each against the reference fed
+//! with the GPU's scores (bit-exact), with outputs poisoned first, at the
+//! default chunk size and with 1-pixel chunks: 1×1 masks, a 1-pixel image,
+//! an 8K canvas, every query passing (the full radix select), and masks
+//! whose every run is one pixel long (a checkerboard). This executable is
+//! also what the sanitizers run on (docs/RELIABILITY.md). Ignored without a
+//! GPU.
+
+mod common;
+
+use ndarray::{Array3, Array4};
+use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
+
+/// A stretch of an `h×w` image to an `inference`-square model input.
+fn stretch(h: u32, w: u32, inference: u32) -> ImageMeta {
+    ImageMeta::stretch(Size::new(h, w), Size::new(inference, inference))
+}
+
+fn opts(threshold: f64, classes: usize, resize: ResizeMode) -> Options {
+    Options {
+        threshold: Threshold::Scalar(threshold),
+        num_classes: classes,
+        class_mapping: None,
+        max_detections: None,
+        resize,
+    }
+}
+
+struct Case {
+    name: &'static str,
+    logits: Array3<f32>,
+    boxes: Array3<f32>,
+    masks: Array4<f32>,
+    metas: Vec<ImageMeta>,
+    opts: Options,
+}
+
+/// Deterministic values in [-1, 1) (xorshift), so no case is all zeros.
+fn noise(seed: u64) -> impl FnMut() -> f32 {
+    let mut s = seed | 1;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+}
+
+fn boxes(b: usize, q: usize, seed: u64) -> Array3<f32> {
+    let mut r = noise(seed);
+    Array3::from_shape_fn((b, q, 4), |(_, _, k)| {
+        let v = 0.5 + 0.5 * r();
+        if k < 2 {
+            v
+        } else {
+            0.05 + 0.5 * v
+        }
+    })
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    // 1×1 masks: every pixel of the canvas reads the one logit.
+    {
+        let (q, c) = (6, 3);
+        let mut r = noise(11);
+        let logits = Array3::from_shape_fn((2, q, c), |_| 4.0 * r());
+        let vals = [3.0f32, -3.0, 0.0, f32::INFINITY, f32::NAN, -0.0];
+        let masks = Array4::from_shape_fn((2, q, 1, 1), |(b, q, _, _)| vals[(q + b) % 6]);
+        out.push(Case {
+            name: "1x1 masks",
+            logits,
+            boxes: boxes(2, q, 12),
+            masks,
+            metas: vec![stretch(37, 53, 4), stretch(480, 640, 4)],
+            opts: opts(0.2, c, ResizeMode::Antialiased),
+        });
+    }
+    // A 1-pixel image.
+    for resize in [ResizeMode::Antialiased, ResizeMode::Bilinear] {
+        let (q, c) = (5, 2);
+        let mut r = noise(21);
+        let logits = Array3::from_shape_fn((1, q, c), |_| 4.0 * r());
+        let masks = Array4::from_shape_fn((1, q, 8, 8), |_| 3.0 * r());
+        out.push(Case {
+            name: "1-pixel image",
+            logits,
+            boxes: boxes(1, q, 22),
+            masks,
+            metas: vec![stretch(1, 1, 32)],
+            opts: opts(0.1, c, resize),
+        });
+    }
+    // An 8K canvas with large masks.
+    {
+        let (q, c) = (8, 4);
+        let mut r = noise(31);
+        let logits = Array3::from_shape_fn((1, q, c), |_| 2.0 + 2.0 * r());
+        let masks = Array4::from_shape_fn((1, q, 78, 78), |(_, q, y, x)| {
+            let (dy, dx) = (y as f32 - 39.0, x as f32 - 39.0 + 3.0 * q as f32);
+            let v = 900.0 - dy * dy - dx * dx;
+            v / 100.0 + r()
+        });
+        out.push(Case {
+            name: "8K canvas",
+            logits,
+            boxes: boxes(1, q, 32),
+            masks,
+            metas: vec![stretch(4320, 7680, 312)],
+            opts: opts(0.3, c, ResizeMode::Antialiased),
+        });
+    }
+    // Every query passing: threshold 0, so Q*C candidates (radix path).
+    {
+        let (q, c) = (100, 3);
+        let mut r = noise(41);
+        let logits = Array3::from_shape_fn((1, q, c), |_| 6.0 * r());
+        let masks = Array4::from_shape_fn((1, q, 16, 16), |_| r());
+        out.push(Case {
+            name: "every query passing",
+            logits,
+            boxes: boxes(1, q, 42),
+            masks,
+            metas: vec![stretch(30, 40, 64)],
+            opts: opts(0.0, c, ResizeMode::Antialiased),
+        });
+    }
+    // Every run one pixel long: a checkerboard copied at the same size.
+    {
+        let (q, c) = (3, 2);
+        let logits = Array3::from_shape_fn((1, q, c), |(_, q, c)| 3.0 - (q + c) as f32);
+        let masks = Array4::from_shape_fn((1, q, 64, 64), |(_, q, y, x)| {
+            if (x + y + q) % 2 == 0 {
+                1.5
+            } else {
+                -1.5
+            }
+        });
+        out.push(Case {
+            name: "alternating runs",
+            logits,
+            boxes: boxes(1, q, 52),
+            masks,
+            metas: vec![stretch(64, 64, 64)],
+            opts: opts(0.5, c, ResizeMode::Antialiased),
+        });
+    }
+    out
+}
+
+/// The cases themselves, on the CPU: valid frames that detect something
+/// (so the GPU test below cannot pass on empty work).
+#[test]
+fn adversarial_cases_are_valid_and_detect_something() {
+    for case in cases() {
+        let batch = Batch {
+            logits: case.logits.view(),
+            boxes: case.boxes.view(),
+            masks: MaskLogits::F32(case.masks.view()),
+        };
+        let out = rle_reference::postprocess(&batch, &case.metas, &case.opts)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let n: usize = out.iter().map(|r| r.detections.len()).sum();
+        assert!(n > 0, "{}: no detection", case.name);
+    }
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
+fn adversarial_shapes_match_the_reference() {
+    let mut pp = common::gpu();
+    let (mut frames, mut dets, mut runs) = (0usize, 0usize, 0u64);
+    for case in cases() {
+        let batch = Batch {
+            logits: case.logits.view(),
+            boxes: case.boxes.view(),
+            masks: MaskLogits::F32(case.masks.view()),
+        };
+        for chunk in [rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 1] {
+            pp.set_min_chunk_pixels(chunk);
+            pp.poison_buffers().unwrap();
+            let (gpu, scores) = pp
+                .run_with_scores(&batch, &case.metas, &case.opts)
+                .unwrap_or_else(|e| panic!("{}: GPU error {e}", case.name));
+            let want = rle_reference::postprocess_with_scores(
+                &batch,
+                scores.unwrap().view(),
+                &case.metas,
+                &case.opts,
+            )
+            .unwrap();
+            assert_eq!(gpu, want, "{} (chunks of {chunk} px)", case.name);
+            frames += 1;
+            for d in gpu.iter().flat_map(|r| &r.detections) {
+                dets += 1;
+                runs += rle_reference::rle::decompress(&d.mask.counts)
+                    .map(|c| c.len() as u64 / 2)
+                    .unwrap_or(0);
+            }
+        }
+        let n: usize = pp
+            .run(&batch, &case.metas, &case.opts)
+            .unwrap()
+            .iter()
+            .map(|r| r.detections.len())
+            .sum();
+        assert!(n > 0, "{}: no detection, nothing exercised", case.name);
+    }
+    pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
+    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference");
+}
