@@ -977,7 +977,8 @@ pub unsafe extern "ptx-kernel" fn rle_mask_reserve(
 /// Pass 2 over items: evaluate each chunk again and write its characters.
 ///
 /// # Safety
-/// As for [`rle_mask_reserve`], which ran before on the same stream. Any grid `(G, 1, 1)`, `MASK_THREADS` threads.
+/// As for [`rle_mask_reserve`], which ran before on the same stream. Any
+/// grid `(G, 1, 1)`, `MASK_THREADS` threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_write(
     frame: FrameParams,
