@@ -182,13 +182,7 @@ mod tests {
 
     #[test]
     fn chunked_encoding_equals_one_shot_for_every_split() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut next = crate::test_rng::below(0x9E37_79B9_7F4A_7C15u64);
         for _ in 0..3000 {
             let hw = 1 + next(5000) as u32;
             let mut events: Vec<u32> = (0..next(40))

@@ -29,5 +29,8 @@ pub mod keys;
 pub mod tables;
 pub mod torch_sort;
 
+#[cfg(test)]
+mod test_rng;
+
 #[cfg(target_arch = "nvptx64")]
 mod device;

@@ -150,13 +150,7 @@ mod tests {
 
     #[test]
     fn lane_view_equals_the_network() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut next = crate::test_rng::below(0x2545_F491_4F6C_DD1Du64);
         let palette = [0.0f32, 0.5, 0.5, 0.25, 1.0, f32::NAN, 0.75, 1e-30];
         for _ in 0..20_000 {
             let n = next(33) as usize;

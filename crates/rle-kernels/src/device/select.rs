@@ -7,10 +7,11 @@
 //! be kept, so when at most `k` entries score above the lowest threshold (or
 //! are NaN, which ranks first), they are exactly the part of the top-k that
 //! matters, in the same order; pass 0 gathers them and the radix select is
-//! skipped. Otherwise, top-k: a 4-pass, 8-bit radix select finds the k-th largest score key `T`
-//! and how many entries equal to `T` are needed; entries above `T`, and the
-//! needed ones equal to `T` in ascending flat order, are gathered; each then
-//! finds its rank by counting the entries that rank before it. Ranking by
+//! skipped. Otherwise, top-k: a 4-pass, 8-bit radix select finds the k-th
+//! largest score key `T` and how many entries equal to `T` are needed;
+//! entries above `T`, and the needed ones equal to `T` in ascending flat
+//! order, are gathered; each then finds its rank by counting the entries
+//! that rank before it. Ranking by
 //! (key desc, flat asc) is the observed torch order (SPEC §2.2), and the
 //! kept entries are compacted in rank order. torch's final sort is stable above
 //! 32 survivors, so that is the final order; up to 32 survivors it is a
