@@ -1,8 +1,9 @@
 //! Adversarial shapes on the GPU (issue 6), each against the reference fed
 //! with the GPU's scores (bit-exact), with outputs poisoned first, at the
 //! default chunk size and with 1-pixel chunks: 1×1 masks, a 1-pixel image,
-//! an 8K canvas, every query passing (the full radix select), and masks
-//! whose every run is one pixel long (a checkerboard). This executable is
+//! an 8K canvas, every query passing (the full radix select), masks whose
+//! every run is one pixel long (a checkerboard), and COCO strings longer than
+//! the initial string arena (the grow-and-rerun path). This executable is
 //! also what the sanitizers run on (docs/RELIABILITY.md). Ignored without a
 //! GPU.
 
@@ -143,6 +144,26 @@ fn cases() -> Vec<Case> {
             masks,
             metas: vec![stretch(64, 64, 64)],
             opts: opts(0.5, c, ResizeMode::Antialiased),
+        });
+    }
+    // Strings beyond the initial 1 MiB arena (4 Mi one-pixel runs): the
+    // kernels report the overflow, the host grows the arena and reruns the
+    // reserve and write passes.
+    {
+        let masks = Array4::from_shape_fn((1, 1, 2048, 2048), |(_, _, y, x)| {
+            if (x + y) % 2 == 0 {
+                2.5
+            } else {
+                -2.5
+            }
+        });
+        out.push(Case {
+            name: "strings beyond the initial arena",
+            logits: Array3::from_elem((1, 1, 1), 3.0),
+            boxes: boxes(1, 1, 62),
+            masks,
+            metas: vec![stretch(2048, 2048, 2048)],
+            opts: opts(0.5, 1, ResizeMode::Antialiased),
         });
     }
     out
