@@ -1,0 +1,106 @@
+//! The mask stage: four kernels over detections and their items.
+//!
+//! - `rle_mask_roi` (grid `(Q, B)`): the block of a detection finds its ROI,
+//!   the bounding box of source logits `> 0` inside the padded/cropped window
+//!   mapped through the resize tables (a pixel can only be foreground if its
+//!   span holds such a logit, all weights being ≥ 0; SPEC §7). The last block
+//!   to finish splits every ROI into chunks of about equal pixel counts
+//!   (`chunks::chunk_pixels`) and numbers them: the frame's "items".
+//! - `rle_mask_count` (a persistent grid looping over items): evaluates an
+//!   item's pixels exactly as the reference does, counts run boundaries
+//!   ("events") and the COCO characters of every event from the chunk's
+//!   fourth on (those only need events of the same chunk).
+//! - `rle_mask_reserve` (grid `(Q, B)`): per detection, chains its chunks in
+//!   parallel (`chunks::event_in_run`), encodes each chunk's first three
+//!   events and the trailing count, reserves the string's arena space with
+//!   one atomic and writes those characters.
+//! - `rle_mask_write` (the same item loop as count): evaluates again and
+//!   writes each chunk's remaining characters at the reserved offset.
+//!
+//! Work follows pixels, not detections: a frame's large masks are spread over
+//! every SM instead of a fixed number of blocks per detection. Pixels are
+//! walked in canvas column-major order, so runs that continue from the bottom
+//! of one column into the top of the next merge by construction. Count →
+//! reserve → write: no cap on runs, ROI or canvas size. When the arena is too
+//! small the detection is marked and nothing is written; the host grows the
+//! arena and runs reserve and write again.
+//!
+//! Files: `ctx.rs` (a detection's evaluation context: window reads, one
+//! pixel, horizontal passes), `roi.rs` (the ROI and the item plan,
+//! `rle_mask_roi`), `items.rs` (item → detection lookup), `walk.rs` (the
+//! block-wide walk over a chunk's pixels: foreground, events, characters),
+//! `passes.rs` (`rle_mask_count`, `rle_mask_write`), `reserve.rs` (chaining a
+//! detection's chunks, `rle_mask_reserve`). The shared-memory layout below is
+//! common to all of them.
+
+mod ctx;
+mod items;
+mod passes;
+mod reserve;
+mod roi;
+mod walk;
+
+use super::{
+    atomic_add, atomic_add_u64, atomic_max, atomic_min, bid_x, bid_y, block_exclusive_scan,
+    fence_gpu, nbid_x, ntid, shared_bytes, sync, tid, warp_max, warp_min,
+};
+use crate::abi::{
+    dtype, resize_mode, ChunkState, DetRecord, FrameCounters, FrameParams, ImageParams, MaskRoi,
+    TapSpan, MASK_ITEMS, MASK_TILE,
+};
+use crate::chunks::{boundary_values, chunk_pixels, chunk_range, chunks_for, event_in_run};
+use crate::coco::{char_len, coded_value, write_chars};
+use crate::fp::{bf16_bits_to_f32, f16_bits_to_f32};
+use crate::tables::{foreground_threshold, horizontal, tap_index, vertical};
+
+const SCAN: usize = 0; // 32 u32
+const MISC: usize = 32; // 16 u32
+const CARRY: usize = 48; // 4 u32: the last three events, newest first
+const FIRST: usize = 52; // 4 u32: the chunk's first three events
+const EVENTS: usize = 64; // 2 events per pixel of a tile
+const TILE: u32 = MASK_TILE;
+const WORDS: usize = EVENTS + 2 * TILE as usize;
+const FG: usize = WORDS * 4; // byte offset: foreground of tile pixels -1 ..= TILE
+const HPASS: usize = 4676; // word offset: horizontal passes of a tile's columns
+const HPASS_CAP: u32 = 2048; // f32 values
+const SMEM_BYTES: usize = 26_896;
+const _: () = assert!(FG + TILE as usize + 2 <= HPASS * 4);
+const _: () = assert!((HPASS + HPASS_CAP as usize) * 4 <= SMEM_BYTES);
+const _: () = assert!(FG + TILE as usize + 2 <= SMEM_BYTES);
+const _: () = assert!(WORDS * 4 <= SMEM_BYTES);
+const _: () = assert!(RESERVE_WORDS <= WORDS && RESERVE_WORDS * 4 <= RESERVE_SMEM_BYTES);
+const _: () = assert!(crate::abi::MASK_THREADS == 256 && SUM % 2 == 0);
+const RESERVE_SMEM_BYTES: usize = 5376;
+const ROI_SMEM_BYTES: usize = 256;
+const _: () = assert!((SUM + 2) * 4 <= ROI_SMEM_BYTES);
+
+// MISC slots.
+const BB_YMIN: usize = MISC;
+const BB_YEND: usize = MISC + 1;
+const BB_XMIN: usize = MISC + 2;
+const BB_XEND: usize = MISC + 3;
+const ROI_I0: usize = MISC + 4;
+const ROI_I1: usize = MISC + 5;
+const ROI_J0: usize = MISC + 6;
+const ROI_J1: usize = MISC + 7;
+const FOUND: usize = MISC + 8; // item search: last probe at or below the item
+const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
+const R_OFF: usize = MISC + 10; // reserve: arena offset
+const R_FITS: usize = MISC + 11; // reserve: the string fits
+const SUM: usize = MISC + 12; // plan: u64 sum of ROI pixels (8-aligned)
+
+// Reserve step, over one round of chunk states (reuses the event tile):
+const R_PRE: usize = EVENTS; // events before each chunk of the round
+const R_CNT: usize = EVENTS + 256; // events of each chunk
+const R_LAST: usize = EVENTS + 512; // last three events of each chunk
+const RESERVE_WORDS: usize = EVENTS + 512 + 3 * 256;
+
+/// Whether slot `q` of image `b` holds a detection.
+///
+/// # Safety
+/// `b < B`; `det_count` per the kernels' contract.
+#[inline(always)]
+unsafe fn is_detection(det_count: *const u32, q: u32, b: u32) -> bool {
+    // SAFETY: per the contract.
+    unsafe { q < *det_count.add(b as usize) }
+}

@@ -1,0 +1,209 @@
+//! The reserve step: chain a detection's chunks in parallel, reserve its
+//! string in the arena and write the characters that straddle chunk
+//! boundaries (`rle_mask_reserve`).
+
+use super::*;
+
+/// Where the reserve step writes: the arena, the detection's offset in it,
+/// and whether its string fits.
+#[derive(Clone, Copy)]
+struct Dest {
+    chars: *mut u8,
+    off: u32,
+    fits: bool,
+}
+
+/// Chains `n` chunk states of one detection in rounds of `ntid()` chunks:
+/// per chunk, the events before it (a block scan) and the three events just
+/// before it (`event_in_run` over the round's chunks, or the previous rounds'
+/// carry), hence the coded values of its first three events; then the
+/// characters before it (a second scan). Returns (events, string length).
+/// With `dest`, also writes the boundary characters and the trailing count
+/// and stores each chunk's `out` offset and `skip` flag.
+///
+/// # Safety
+/// `states` holds the detection's `n` chunk states; `dest` has room for the
+/// string when it fits. Block-wide: every thread must call it.
+#[inline(always)]
+unsafe fn chain(
+    states: *mut ChunkState,
+    n: u32,
+    hw: u32,
+    sh: *mut u32,
+    dest: Option<Dest>,
+) -> (u32, u32) {
+    let s = |i: usize| sh.wrapping_add(i);
+    let (t, nt) = (tid(), ntid());
+    let (mut g_base, mut c_base) = (0u32, 0u32);
+    let mut prev = [0u32; 3]; // events g_base-1, -2, -3 (0 before the first)
+    let mut r0 = 0u32;
+    // SAFETY (whole body): chunk indices < n; shared indices < RESERVE_WORDS
+    // (t < 256); `dest` bounds per the contract; barriers reached by all.
+    unsafe {
+        while r0 < n {
+            let c = r0 + t;
+            let st = if c < n {
+                *states.add(c as usize)
+            } else {
+                ChunkState::default()
+            };
+            let (pre, tot) = block_exclusive_scan(st.events, s(SCAN));
+            *s(R_PRE + t as usize) = pre;
+            *s(R_CNT + t as usize) = st.events;
+            for k in 0..3 {
+                *s(R_LAST + 3 * t as usize + k) = st.last[k];
+            }
+            sync();
+            let run = (n - r0).min(nt);
+            // Event `j` counted from this round's first event (j < 0: earlier).
+            let event = |j: i64| -> u32 {
+                if j >= 0 {
+                    event_in_run(
+                        j as u32,
+                        run,
+                        |c| *s(R_PRE + c as usize),
+                        |c| *s(R_CNT + c as usize),
+                        |c, k| *s(R_LAST + 3 * c as usize + k as usize),
+                    )
+                } else {
+                    prev[(-j - 1) as usize]
+                }
+            };
+            let mut bv = [0i64; 3];
+            let nb = st.events.min(3);
+            let mut mine = 0u32;
+            if nb > 0 {
+                let p = i64::from(pre);
+                let before = [event(p - 1), event(p - 2), event(p - 3)];
+                bv = boundary_values(g_base + pre, before, st.first, nb);
+                for &x in bv.iter().take(nb as usize) {
+                    mine += char_len(x);
+                }
+            }
+            let (cpre, ctot) = block_exclusive_scan(mine + st.chars, s(SCAN));
+            if let Some(d) = dest {
+                if c < n {
+                    let at = d.off + c_base + cpre;
+                    if d.fits {
+                        let mut w = at as usize;
+                        for &x in bv.iter().take(nb as usize) {
+                            w += write_chars(x, |j, ch| *d.chars.add(w + j as usize) = ch) as usize;
+                        }
+                    }
+                    let sp = states.add(c as usize);
+                    (*sp).out = if d.fits { at + mine } else { 0 };
+                    (*sp).skip = u32::from(!d.fits);
+                }
+            }
+            let tot64 = i64::from(tot);
+            prev = [event(tot64 - 1), event(tot64 - 2), event(tot64 - 3)];
+            g_base += tot;
+            c_base += ctot;
+            sync();
+            r0 += nt;
+        }
+        let mut len = c_base;
+        if g_base == 0 || prev[0] < hw {
+            let x = coded_value(
+                u64::from(g_base),
+                hw - prev[0],
+                prev[1].wrapping_sub(prev[2]),
+            );
+            if let Some(d) = dest {
+                if d.fits && t == 0 {
+                    let at = (d.off + c_base) as usize;
+                    write_chars(x, |j, ch| *d.chars.add(at + j as usize) = ch);
+                }
+            }
+            len += char_len(x);
+        }
+        (g_base, len)
+    }
+}
+
+/// The reserve step of one detection (block-wide): chain its chunks, reserve
+/// the string's arena space, complete its record and write the boundary
+/// characters; mark its chunks skipped when the string does not fit.
+///
+/// # Safety
+/// `states` holds the detection's `roi.chunks` chunk states, all counted;
+/// the other pointers follow the kernels' contract. Block-wide.
+#[inline(always)]
+unsafe fn reserve_detection(
+    frame: &FrameParams,
+    img: &ImageParams,
+    det: *mut DetRecord,
+    roi: &MaskRoi,
+    states: *mut ChunkState,
+    chars: *mut u8,
+    counters: *mut FrameCounters,
+    sh: *mut u32,
+) {
+    let s = |i: usize| sh.wrapping_add(i);
+    let hw = img.canvas_h * img.canvas_w;
+    // SAFETY (whole body): per the contract; shared slots < RESERVE_WORDS.
+    unsafe {
+        let (events, len) = chain(states, roi.chunks, hw, sh, None);
+        if tid() == 0 {
+            let off = atomic_add_u64(&raw mut (*counters).chars_used, u64::from(len));
+            let fits = off + u64::from(len) <= u64::from(frame.chars_capacity);
+            (*det).chars_len = len;
+            (*det).runs = events / 2;
+            (*det).chars_offset = if fits { off as u32 } else { u32::MAX };
+            if !fits {
+                atomic_add(&raw mut (*counters).overflowed, 1);
+            }
+            *s(R_OFF) = if fits { off as u32 } else { 0 };
+            *s(R_FITS) = u32::from(fits);
+        }
+        sync();
+        let dest = Dest {
+            chars,
+            off: *s(R_OFF),
+            fits: *s(R_FITS) != 0,
+        };
+        sync();
+        chain(states, roi.chunks, hw, sh, Some(dest));
+    }
+}
+
+/// The reserve step, one block per detection slot: chain the detection's
+/// chunks, reserve its string and write the boundary characters. Run again
+/// after the host grew the arena (the chunk states stay valid).
+///
+/// # Safety
+/// As for [`rle_mask_count`], which ran before on the same stream; on a
+/// rerun, `chars_used` and `overflowed` were cleared since. Grid `(Q, B)`,
+/// `MASK_THREADS` threads.
+#[unsafe(no_mangle)]
+pub unsafe extern "ptx-kernel" fn rle_mask_reserve(
+    frame: FrameParams,
+    images: *const ImageParams,
+    dets: *mut DetRecord,
+    det_count: *const u32,
+    rois: *const MaskRoi,
+    chunks: *mut ChunkState,
+    chars: *mut u8,
+    counters: *mut FrameCounters,
+) {
+    let sh = shared_bytes!("rle_mask_reserve_smem", 5376).cast::<u32>();
+    let (q, b) = (bid_x(), bid_y());
+    // SAFETY (whole body): see the contract; the early return is uniform.
+    unsafe {
+        if !is_detection(det_count, q, b) {
+            return;
+        }
+        let slot = b * frame.queries + q;
+        let roi = *rois.add(slot as usize);
+        reserve_detection(
+            &frame,
+            &*images.add(b as usize),
+            dets.add(slot as usize),
+            &roi,
+            chunks.add(roi.item_start as usize),
+            chars,
+            counters,
+            sh,
+        );
+    }
+}

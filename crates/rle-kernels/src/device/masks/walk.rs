@@ -1,0 +1,169 @@
+//! The block-wide walk over a chunk of ROI pixels: foreground into shared
+//! memory, run boundaries ("events") in canvas column-major order, and the
+//! COCO characters of every event from the chunk's fourth on.
+
+use super::ctx::Ctx;
+use super::*;
+
+/// What a walk over a chunk found.
+pub(super) struct Walked {
+    pub(super) events: u32,
+    pub(super) chars: u32,
+}
+
+/// Walks ROI pixels `[begin, end)` in tiles. Counts events and the characters
+/// of every event from the chunk's fourth on; with `out`, also writes those
+/// characters there. Leaves the chunk's first three events in `FIRST` and its
+/// last three (newest first) in `CARRY`. Block-wide: every thread calls it.
+#[inline(always)]
+pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mut u8>) -> Walked {
+    let s = |i: usize| sh.wrapping_add(i);
+    let (t, nt) = (tid(), ntid());
+    let mut ev_base = 0u32; // events of earlier tiles of this chunk
+    let mut ch_base = 0u32;
+    // SAFETY (whole body): shared indices < WORDS (events per tile <= 2*TILE);
+    // `out` has room for the chunk's characters; barriers reached by all.
+    unsafe {
+        if t < 8 {
+            *s(CARRY + t as usize) = 0;
+        }
+        sync();
+        let mut tile = begin;
+        while tile < end {
+            // Foreground of pixels tile-1 ..= min(tile+TILE, end) (the
+            // neighbours may lie in other chunks; outside the ROI everything
+            // is background), one pixel per thread and step, into shared.
+            let fg_sh = sh.cast::<u8>().wrapping_add(FG);
+            let last = (tile + TILE).min(end); // last position evaluated
+            let span = last + 1 - tile + 1; // positions from tile-1
+                                            // The columns those pixels lie in: their horizontal passes go to
+                                            // shared memory once (a few columns × the window rows the ROI
+                                            // reads), leaving one vertical pass per pixel. Tiles spanning
+                                            // too many short columns evaluate every pixel in full.
+            let hpass = sh.wrapping_add(HPASS).cast::<f32>();
+            let col_a = tile.saturating_sub(1) / cx.rows;
+            let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
+            let use_hpass = cx.h_rows > 0 && ncols * cx.h_rows <= HPASS_CAP;
+            if use_hpass {
+                let n = ncols * cx.h_rows;
+                let mut i = t;
+                while i < n {
+                    let (c, r) = (i / cx.h_rows, i % cx.h_rows);
+                    *hpass.add(i as usize) = cx.horizontal_at(col_a + c, cx.sy_lo + r);
+                    i += nt;
+                }
+                sync();
+            }
+            let mut i = t;
+            while i < span {
+                let k = (tile + i).wrapping_sub(1); // pixel tile-1+i
+                let fg = tile + i >= 1
+                    && k < cx.total
+                    && if use_hpass {
+                        cx.fg_from_hpass(k, hpass, col_a)
+                    } else {
+                        cx.fg_one(k)
+                    };
+                *fg_sh.add(i as usize) = u8::from(fg);
+                i += nt;
+            }
+            sync();
+            // Events of this thread's MASK_ITEMS consecutive pixels.
+            let k0 = tile + t * MASK_ITEMS;
+            let mut evs = [0u32; 2 * MASK_ITEMS as usize];
+            let mut n_ev = 0usize;
+            if k0 < end {
+                // Whether a neighbour is the canvas neighbour is decided per
+                // pixel (a column break can fall inside one thread's items).
+                let n = (end - k0).min(MASK_ITEMS);
+                let fg = |k: u32| *fg_sh.add((k + 1 - tile) as usize) != 0;
+                let (mut x, mut y) = (k0 / cx.rows, k0 % cx.rows);
+                for j in 0..n {
+                    let k = k0 + j;
+                    let cur = fg(k);
+                    if cur {
+                        let prev_joins =
+                            k > 0 && fg(k - 1) && (y != 0 || (cx.full_height && x > 0));
+                        let next_joins = fg(k + 1) && (y + 1 != cx.rows || cx.full_height);
+                        let flat = (cx.c0 + x) * cx.img.canvas_h + cx.r0 + y;
+                        if !prev_joins {
+                            evs[n_ev] = flat;
+                            n_ev += 1;
+                        }
+                        if !next_joins {
+                            evs[n_ev] = flat + 1;
+                            n_ev += 1;
+                        }
+                    }
+                    y += 1;
+                    if y == cx.rows {
+                        y = 0;
+                        x += 1;
+                    }
+                }
+            }
+            let (pre, n_tile) = block_exclusive_scan(n_ev as u32, s(SCAN));
+            for (j, &e) in evs.iter().take(n_ev).enumerate() {
+                *s(EVENTS + pre as usize + j) = e;
+            }
+            sync();
+            let ev = |i: i64| -> u32 {
+                if i >= 0 {
+                    *s(EVENTS + i as usize)
+                } else {
+                    *s(CARRY + (-i - 1) as usize)
+                }
+            };
+            if t == 0 && ev_base < 3 {
+                for i in 0..n_tile.min(3 - ev_base) {
+                    *s(FIRST + (ev_base + i) as usize) = ev(i64::from(i));
+                }
+            }
+            // Event i of the chunk closes count E(i) - E(i-1); its characters
+            // encode that minus the count two places back (SPEC §4.2). The
+            // chunk's first three events need earlier chunks: skipped here.
+            let per = n_tile.div_ceil(nt);
+            let lo = (t * per).min(n_tile);
+            let hi = (lo + per).min(n_tile);
+            let coded = |i: u32| -> Option<i64> {
+                if ev_base + i < 3 {
+                    return None;
+                }
+                let i = i64::from(i);
+                Some(coded_value(3, ev(i) - ev(i - 1), ev(i - 2) - ev(i - 3)))
+            };
+            let mut mine = 0u32;
+            for i in lo..hi {
+                mine += coded(i).map_or(0, char_len);
+            }
+            let (ch_pre, ch_tile) = block_exclusive_scan(mine, s(SCAN));
+            if let Some(out) = out {
+                let mut at = (ch_base + ch_pre) as usize;
+                for i in lo..hi {
+                    if let Some(x) = coded(i) {
+                        at += write_chars(x, |j, c| *out.add(at + j as usize) = c) as usize;
+                    }
+                }
+            }
+            sync();
+            if t == 0 && n_tile > 0 {
+                let c = [
+                    ev(n_tile as i64 - 1),
+                    ev(n_tile as i64 - 2),
+                    ev(n_tile as i64 - 3),
+                ];
+                *s(CARRY) = c[0];
+                *s(CARRY + 1) = c[1];
+                *s(CARRY + 2) = c[2];
+            }
+            sync();
+            ev_base += n_tile;
+            ch_base += ch_tile;
+            tile += TILE;
+        }
+    }
+    Walked {
+        events: ev_base,
+        chars: ch_base,
+    }
+}
