@@ -24,122 +24,23 @@
 mod support;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use rle_host::{Config, DeviceBatch, Fallback, Postprocessor};
-use rle_reference::ImageResult;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+use rle_host::{Config, Fallback, Postprocessor};
 
 use support::configs::{self, Axis, BenchConfig};
 use support::filter::Filter;
 use support::floor::Floor;
-use support::inputs::{self, Input};
+use support::inputs::Input;
 use support::recorder::Recorder;
-use support::report::{Measured, Report};
-use support::{CpuConfigs, Settings};
+use support::report::Report;
+use support::rotation::{check_count, device_rotation, host_rotation, Rotation};
+use support::{group, CpuConfigs, Settings};
 
 const GPU_DEVICE: &str = "gpu_e2e";
 const GPU_HOST: &str = "gpu_e2e_hostinputs";
 const CPU: &str = "cpu_e2e";
 const FLOOR: &str = "gpu_floor";
 const FLOOR_NAME: &str = "launch_d2h64_sync";
-/// Bootstrap resamples for criterion's confidence intervals (default 100 000
-/// costs about a second per benchmark; the percentiles are ours anyway).
-const RESAMPLES: usize = 10_000;
-
-fn group<'a>(
-    c: &'a mut Criterion,
-    name: &str,
-    s: &Settings,
-    measure: std::time::Duration,
-    samples: usize,
-) -> BenchmarkGroup<'a, WallTime> {
-    let mut g = c.benchmark_group(name);
-    g.warm_up_time(s.warm_up)
-        .measurement_time(measure)
-        .sample_size(samples)
-        .sampling_mode(SamplingMode::Flat)
-        .nresamples(RESAMPLES);
-    g
-}
-
-fn count(results: &[ImageResult]) -> usize {
-    results.iter().map(|r| r.detections.len()).sum()
-}
-
-fn check_count(id: &str, cfg: &BenchConfig, got: usize) {
-    let want = cfg.expected_detections();
-    if got != want {
-        eprintln!("warning: {id}: {got} detections, the configuration asks for {want}");
-    }
-}
-
-/// Inputs of one configuration with the rotation position.
-struct Rotation<T> {
-    inputs: Vec<Input>,
-    slots: Vec<(T, usize)>,
-    next: usize,
-    measured: Measured,
-}
-
-impl<T> Rotation<T> {
-    /// The next slot and the input it holds a copy of.
-    fn advance(&mut self) -> (&T, &Input) {
-        let (slot, i) = &self.slots[self.next % self.slots.len()];
-        self.next += 1;
-        (slot, &self.inputs[*i])
-    }
-}
-
-fn device_rotation(
-    pp: &mut Postprocessor,
-    cfg: &BenchConfig,
-    s: &Settings,
-) -> Rotation<DeviceBatch> {
-    let inputs = inputs::distinct(cfg);
-    let n = inputs::rotation_slots(inputs[0].bytes(), s.rotate_bytes);
-    let slots = (0..n)
-        .map(|k| {
-            let i = k % inputs.len();
-            let dev = pp
-                .upload(&inputs[i].data.batch())
-                .expect("uploading a benchmark batch");
-            (dev, i)
-        })
-        .collect::<Vec<_>>();
-    let first = &inputs[0];
-    // SAFETY: `slots[0]` owns device buffers holding batch 0 in the shapes its
-    // `inputs()` declares; nothing writes them while the call runs.
-    let out = unsafe { pp.run_device(&slots[0].0.inputs(), None, &first.metas, &first.opts) }
-        .expect("GPU post-processing of a benchmark frame");
-    let measured = Measured {
-        slots: n,
-        detections: count(&out),
-        input: first.identity(),
-    };
-    Rotation {
-        inputs,
-        slots,
-        next: 0,
-        measured,
-    }
-}
-
-fn host_rotation(cfg: &BenchConfig, run: impl FnOnce(&Input) -> Vec<ImageResult>) -> Rotation<()> {
-    let inputs = inputs::distinct(cfg);
-    let out = run(&inputs[0]);
-    let measured = Measured {
-        slots: inputs.len(),
-        detections: count(&out),
-        input: inputs[0].identity(),
-    };
-    let slots = (0..inputs.len()).map(|i| ((), i)).collect();
-    Rotation {
-        inputs,
-        slots,
-        next: 0,
-        measured,
-    }
-}
-
 fn bench_floor(c: &mut Criterion, s: &Settings, report: &mut Report) {
     let mut floor = match Floor::new(0) {
         Ok(f) => f,
@@ -312,7 +213,12 @@ fn main() {
     let settings = Settings::from_env();
     let mut c = Criterion::default().configure_from_args();
     let filter = Filter::from_args();
-    let mut report = Report::new(settings.json(), settings.out.as_deref());
+    let mut report = Report::new(
+        settings.json(),
+        settings.out.as_deref(),
+        "ours.json",
+        "benches/e2e.rs",
+    );
     let configs = configs::all();
     if let Some(mut pp) = open_gpu(&settings) {
         if let Some(info) = pp.device_info() {
@@ -325,5 +231,7 @@ fn main() {
     }
     bench_cpu(&mut c, &settings, &filter, &configs, &mut report);
     c.final_summary();
-    report.finish().expect("writing the benchmark results");
+    report
+        .finish("Latency per frame (wall clock, one sample per iteration)")
+        .expect("writing the benchmark results");
 }

@@ -1,12 +1,15 @@
 //! The zero-copy device-input path and the pool under reuse: device inputs give
 //! the same result as host inputs; bad device pointers are typed errors;
 //! several post-processors on several threads (each with its own stream) agree
-//! with one; shapes changing frame to frame reuse and grow the pool correctly.
+//! with one; profiled frames (kernel times from CUDA events) equal plain
+//! ones; shapes changing frame to frame reuse and grow the pool correctly.
 
 mod common;
 
 use rle_fixtures::{all_cases, fixtures_dir, generate, random_recipe, Limits};
-use rle_host::{DeviceInputs, Error};
+use std::time::Duration;
+
+use rle_host::{DeviceInputs, Error, Kernel};
 
 #[test]
 #[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
@@ -23,6 +26,39 @@ fn device_inputs_match_host_inputs_on_every_fixture() {
             unsafe { pp.run_device(&dev.inputs(), None, &case.metas, &case.options) }.unwrap();
         assert_eq!(got, host, "{}", case.name);
         assert_eq!(got, case.expected(), "{}", case.name);
+    }
+}
+
+/// The profiled frame (CUDA events between the launches) returns what the
+/// plain one does, and a GPU time for every kernel that fits in the call.
+#[test]
+#[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
+fn profiled_frames_equal_plain_frames_and_time_every_kernel() {
+    let mut pp = common::gpu();
+    for seed in 0..12 {
+        let (recipe, metas, opts) = random_recipe(300 + seed, &Limits::small());
+        let data = generate(&recipe);
+        let dev = pp.upload(&data.batch()).unwrap();
+        // SAFETY: `dev` holds this batch and is not written meanwhile.
+        let plain = unsafe { pp.run_device(&dev.inputs(), None, &metas, &opts) }.unwrap();
+        pp.poison_buffers().unwrap();
+        let start = std::time::Instant::now();
+        // SAFETY: as above.
+        let (got, times) =
+            unsafe { pp.run_device_profiled(&dev.inputs(), None, &metas, &opts) }.unwrap();
+        let wall = start.elapsed();
+        assert_eq!(got, plain, "seed {seed}");
+        for k in Kernel::ALL {
+            assert!(
+                times.of(k) > Duration::ZERO,
+                "seed {seed}: {} took no time",
+                k.name()
+            );
+        }
+        assert!(
+            times.total() <= wall,
+            "seed {seed}: {times:?} vs wall {wall:?}"
+        );
     }
 }
 

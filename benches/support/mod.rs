@@ -1,7 +1,7 @@
 //! Shared pieces of the criterion benches: the configurations
 //! ([`configs`]), which of them criterion will run ([`filter`]), their inputs ([`inputs`]), per-iteration percentiles
 //! ([`recorder`]), the launch floor ([`floor`]), the JSON results
-//! ([`report`]) and the run settings read from the environment ([`Settings`]).
+//! ([`report`]), inputs in rotation ([`rotation`]), criterion groups ([`group`]) and the run settings read from the environment ([`Settings`]).
 //!
 //! Timing settings come from environment variables rather than criterion's
 //! `--warm-up-time`/`--measurement-time` flags, because the recorder must know
@@ -13,8 +13,12 @@ pub mod floor;
 pub mod inputs;
 pub mod recorder;
 pub mod report;
+pub mod rotation;
 
 use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 
 /// Which configurations also run the (slow) CPU reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,4 +102,25 @@ impl Settings {
             "distinct_batches": inputs::DISTINCT,
         })
     }
+}
+
+/// Bootstrap resamples for criterion's confidence intervals (default 100 000
+/// costs about a second per benchmark; the percentiles are ours anyway).
+const RESAMPLES: usize = 10_000;
+
+/// A criterion group with flat sampling and the given times.
+pub fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    s: &Settings,
+    measure: std::time::Duration,
+    samples: usize,
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.warm_up_time(s.warm_up)
+        .measurement_time(measure)
+        .sample_size(samples)
+        .sampling_mode(SamplingMode::Flat)
+        .nresamples(RESAMPLES);
+    g
 }

@@ -42,14 +42,31 @@ impl Recorder {
         init: impl FnOnce(&mut C) -> S,
         mut one: impl FnMut(&mut C, &mut S) -> T,
     ) -> Duration {
+        self.call_measured(iters, ctx, state, init, |c, s| {
+            let t = Instant::now();
+            let out = one(c, s);
+            (out, t.elapsed())
+        })
+    }
+
+    /// Like [`call`](Self::call), but `one` measures itself: it returns its
+    /// result and the duration to record (e.g. one kernel's GPU time from
+    /// CUDA events), which is what criterion gets. The warm-up rule still
+    /// runs on the wall clock around the whole call, as criterion's does.
+    pub fn call_measured<C, S, T>(
+        &mut self,
+        iters: u64,
+        ctx: &mut C,
+        state: &mut Option<S>,
+        init: impl FnOnce(&mut C) -> S,
+        mut one: impl FnMut(&mut C, &mut S) -> (T, Duration),
+    ) -> Duration {
         let start = Instant::now();
         let state = state.get_or_insert_with(|| init(ctx));
         let measuring = self.elapsed > self.warm_up;
         let mut total = Duration::ZERO;
         for _ in 0..iters {
-            let t = Instant::now();
-            let out = one(ctx, state);
-            let dt = t.elapsed();
+            let (out, dt) = one(ctx, state);
             drop(std::hint::black_box(out));
             total += dt;
             if measuring {

@@ -29,6 +29,8 @@ pub struct Measured {
 #[derive(Debug)]
 pub struct Report {
     out: Option<PathBuf>,
+    file: &'static str,
+    bench: &'static str,
     device: Value,
     settings: Value,
     floor: Value,
@@ -59,12 +61,19 @@ fn line(id: &str, stats: Option<&Stats>) -> String {
 }
 
 impl Report {
-    /// An empty report for a run with these settings; with `out`, the file
-    /// `out/ours.json` is rewritten after every benchmark, so a run killed at
-    /// a time limit keeps what it measured.
-    pub fn new(settings: Value, out: Option<&Path>) -> Self {
+    /// An empty report for a run of `bench` with these settings; with `out`,
+    /// the file `out/<file>` is rewritten after every benchmark, so a run
+    /// killed at a time limit keeps what it measured.
+    pub fn new(
+        settings: Value,
+        out: Option<&Path>,
+        file: &'static str,
+        bench: &'static str,
+    ) -> Self {
         Self {
             out: out.map(Path::to_path_buf),
+            file,
+            bench,
             device: Value::Null,
             settings,
             floor: Value::Null,
@@ -122,21 +131,22 @@ impl Report {
 
     fn save_or_warn(&self) {
         if let Err(e) = self.save() {
-            eprintln!("warning: writing ours.json failed: {e}");
+            eprintln!("warning: writing {} failed: {e}", self.file);
         }
     }
 
-    /// Writes `ours.json` into the output folder, if there is one; returns its path.
+    /// Writes the results file into the output folder, if there is one;
+    /// returns its path.
     fn save(&self) -> std::io::Result<Option<PathBuf>> {
         let Some(dir) = &self.out else {
             return Ok(None);
         };
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("ours.json");
+        let path = dir.join(self.file);
         let doc = json!({
             "schema": "rle-bench/1",
             "source": "ours",
-            "bench": "benches/e2e.rs",
+            "bench": self.bench,
             "device": self.device,
             "host_cpu": host_cpu(),
             "settings": self.settings,
@@ -148,16 +158,19 @@ impl Report {
         Ok(Some(path))
     }
 
-    /// Prints the summary and writes `ours.json` a last time.
-    pub fn finish(&self) -> std::io::Result<()> {
-        println!("\nLatency per frame (wall clock, one sample per iteration):");
+    /// Prints the summary under `title` and writes the results file a last time.
+    pub fn finish(&self, title: &str) -> std::io::Result<()> {
+        println!("\n{title}:");
         for l in &self.lines {
             println!("  {l}");
         }
         match self.save()? {
             Some(path) => println!("wrote {}", path.display()),
             None => {
-                println!("(set RLE_BENCH_OUT=<dir> to write these percentiles to <dir>/ours.json)")
+                println!(
+                    "(set RLE_BENCH_OUT=<dir> to write these percentiles to <dir>/{})",
+                    self.file
+                )
             }
         }
         Ok(())

@@ -7,6 +7,8 @@
 //!   that the bundle matches the kernel sources; also a `#[test]`.
 //! - `gather-gpu` (`gather_gpu.rs`): test and bench executables, fixtures
 //!   and run scripts in one folder for the GPU machine.
+//! - `bench-table` (`bench_table.rs`): criterion's saved results (e.g. the
+//!   per-kernel benches, one group per kernel) merged into a Markdown table.
 //! - `entries`: print the committed kernel ABI snapshot.
 //!
 //! Shared pieces: `ptx.rs` (reading PTX), `bundle.rs` (the bundle's files),
@@ -17,6 +19,7 @@
 //! Exit status: 0 on success, 1 on failure (the cause chain is printed),
 //! 2 for usage errors (clap).
 
+mod bench_table;
 mod build_ptx;
 mod bundle;
 mod check_ptx_hash;
@@ -58,6 +61,8 @@ enum Command {
     CheckPtxHash,
     /// Build test and bench executables and gather them with fixtures for the GPU machine.
     GatherGpu(gather_gpu::Args),
+    /// Merge criterion's saved results into one Markdown table (a column per group).
+    BenchTable(bench_table::Args),
     /// Print the committed kernel entry points and their parameters (entries.txt).
     Entries,
 }
@@ -79,6 +84,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::BuildPtx(args) => build_ptx::run(&root, &args),
         Command::CheckPtxHash => check_ptx_hash::run(&root),
         Command::GatherGpu(args) => gather_gpu::run(&root, &args),
+        Command::BenchTable(args) => bench_table::run(&root, &args),
         Command::Entries => entries::run(&root),
     }
 }
@@ -114,5 +120,14 @@ mod tests {
         let cli =
             Cli::try_parse_from(["xtask", "gather-gpu", "--out", "x", "--root", "/r"]).unwrap();
         assert_eq!(cli.root, Some(PathBuf::from("/r")));
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "bench-table",
+            "--groups",
+            "gpu_select,gpu_mask_count",
+            "--sum",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::BenchTable(_)));
     }
 }

@@ -25,6 +25,7 @@ mod launch;
 mod memory;
 mod params;
 mod postprocessor;
+mod profile;
 mod tables;
 
 pub use bundle::{entries as ptx_entries, ptx_target, ptx_version, PTX};
@@ -33,3 +34,4 @@ pub use driver::{driver_present, DeviceInfo};
 pub use error::{Error, Result};
 pub use params::{MaskDtype, Shapes};
 pub use postprocessor::{Config, DeviceInputs, Fallback, Postprocessor};
+pub use profile::{Kernel, KernelTimes};

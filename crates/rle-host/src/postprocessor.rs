@@ -23,6 +23,7 @@ use crate::error::{DriverContext, Error, Result};
 use crate::launch::{self, FrameBuffers};
 use crate::memory::{DeviceBuffer, MappedHost};
 use crate::params::{plan, FramePlan, Shapes};
+use crate::profile::{KernelTimes, StageEvents};
 use crate::tables::TableCache;
 
 /// What to do when no usable GPU is found at creation.
@@ -87,6 +88,8 @@ struct GpuState {
     out_det_count: MappedHost,
     out_counters: MappedHost,
     out_chars: MappedHost,
+    /// Events of profiled frames (`run_device_profiled`), made on first use.
+    events: Option<StageEvents>,
 }
 
 #[derive(Debug)]
@@ -205,6 +208,7 @@ impl GpuState {
             out_det_count: h(),
             out_counters: h(),
             out_chars: h(),
+            events: None,
             gpu,
             stream,
         })
@@ -276,13 +280,20 @@ impl GpuState {
     }
 
     /// Runs a planned frame whose blob is staged; inputs are device addresses.
+    /// With `profile`, CUDA events around each launch time the kernels.
     fn execute(
         &mut self,
         plan: &mut FramePlan,
         layout: &BlobLayout,
         inputs: (u64, u64, u64),
         stream: sys::CUstream,
-    ) -> Result<Vec<ImageResult>> {
+        profile: bool,
+    ) -> Result<(Vec<ImageResult>, Option<KernelTimes>)> {
+        if profile && self.events.is_none() {
+            self.events = Some(StageEvents::new()?);
+        }
+        let events = if profile { self.events.as_ref() } else { None };
+        let mark = |i: usize| events.map_or(Ok(()), |e| e.mark(i, stream));
         self.tables.upload(stream)?;
         plan.frame.chars_capacity = self.chars.bytes().min(u32::MAX as usize) as u32;
         plan.frame.min_chunk_pixels = self.min_chunk_pixels;
@@ -297,14 +308,22 @@ impl GpuState {
         // inputs were validated (host path: our staging; device path:
         // `check_device_range`); the stream is synchronized before reading.
         unsafe {
+            mark(0)?;
             launch::select(&self.gpu, stream, &plan.frame, &bufs)?;
+            mark(1)?;
             launch::mask_roi(&self.gpu, stream, &plan.frame, &bufs)?;
+            mark(2)?;
             launch::mask_count(&self.gpu, stream, &plan.frame, &bufs)?;
+            mark(3)?;
             launch::mask_reserve(&self.gpu, stream, &plan.frame, &bufs)?;
+            mark(4)?;
             launch::mask_write(&self.gpu, stream, &plan.frame, &bufs)?;
+            mark(5)?;
             launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
+            mark(6)?;
         }
         self.sync(stream)?;
+        let times = events.map(StageEvents::times).transpose()?;
         let c = self.counters_now();
         if c.overflowed > 0 {
             // The arena was too small: grow it and redo reserve and write (the
@@ -342,7 +361,7 @@ impl GpuState {
                 });
             }
         }
-        Ok(self.assemble(plan))
+        Ok((self.assemble(plan), times))
     }
 
     /// Builds the results from the mapped output buffers.
@@ -407,6 +426,9 @@ impl Drop for GpuState {
             unsafe {
                 let _ = result::stream::synchronize(self.stream);
                 let _ = result::stream::destroy(self.stream);
+            }
+            if let Some(e) = self.events.take() {
+                e.destroy();
             }
         }
     }
@@ -585,7 +607,7 @@ impl Postprocessor {
             base + layout.masks as u64,
         );
         let stream = g.stream;
-        let results = g.execute(&mut plan, &layout, inputs, stream)?;
+        let (results, _) = g.execute(&mut plan, &layout, inputs, stream, false)?;
         let sc = if scores {
             Some(g.read_scores(&s)?)
         } else {
@@ -610,6 +632,42 @@ impl Postprocessor {
         metas: &[ImageMeta],
         opts: &Options,
     ) -> Result<Vec<ImageResult>> {
+        // SAFETY: the caller's contract is this function's.
+        unsafe { self.device_frame(inputs, stream, metas, opts, false) }.map(|(r, _)| r)
+    }
+
+    /// [`run_device`](Self::run_device), also returning each kernel's GPU
+    /// time ([`KernelTimes`], from CUDA events between the launches). For
+    /// profiling and the per-kernel benchmarks; the events add about a
+    /// microsecond to the frame.
+    ///
+    /// # Safety
+    /// As for [`run_device`](Self::run_device).
+    pub unsafe fn run_device_profiled(
+        &mut self,
+        inputs: &DeviceInputs,
+        stream: Option<sys::CUstream>,
+        metas: &[ImageMeta],
+        opts: &Options,
+    ) -> Result<(Vec<ImageResult>, KernelTimes)> {
+        // SAFETY: the caller's contract is this function's.
+        let (results, times) = unsafe { self.device_frame(inputs, stream, metas, opts, true) }?;
+        // `execute` returns times whenever asked to profile.
+        Ok((results, times.unwrap_or_default()))
+    }
+
+    /// The device-input frame of both entry points above.
+    ///
+    /// # Safety
+    /// As for [`run_device`](Self::run_device).
+    unsafe fn device_frame(
+        &mut self,
+        inputs: &DeviceInputs,
+        stream: Option<sys::CUstream>,
+        metas: &[ImageMeta],
+        opts: &Options,
+        profile: bool,
+    ) -> Result<(Vec<ImageResult>, Option<KernelTimes>)> {
         let s = inputs.shapes;
         validate_shapes(&s, metas, opts)?;
         let g = match &mut self.backend {
@@ -641,6 +699,7 @@ impl Postprocessor {
             &layout,
             (inputs.logits, inputs.boxes, inputs.masks),
             stream,
+            profile,
         )
     }
 }

@@ -1,0 +1,168 @@
+//! Per-kernel GPU times of one frame ([`KernelTimes`]), measured by CUDA
+//! events recorded on the frame's stream between its launches
+//! ([`crate::Postprocessor::run_device_profiled`]). This is what the
+//! per-kernel benchmarks (`benches/kernels.rs`) time: each kernel alone, on
+//! the buffers a real frame left for it, without relaunching it out of order
+//! (count and reserve accumulate into counters, so a lone relaunch would not
+//! be the work of a frame). Events cost a few hundred nanoseconds each, so the
+//! production path records none.
+
+use std::time::Duration;
+
+use cudarc::driver::{result, sys};
+
+use crate::error::{DriverContext, Result};
+
+/// The kernels of a frame, in launch order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// `rle_select`: scores, top-k, thresholds, sort, boxes.
+    Select,
+    /// `rle_mask_roi`: each detection's ROI and the frame's item plan.
+    MaskRoi,
+    /// `rle_mask_count`: pass 1 over the items (events, characters).
+    MaskCount,
+    /// `rle_mask_reserve`: chains each detection's chunks, reserves its string.
+    MaskReserve,
+    /// `rle_mask_write`: pass 2 over the items (the characters).
+    MaskWrite,
+    /// `rle_copy_out`: results into mapped host memory.
+    CopyOut,
+}
+
+impl Kernel {
+    /// Every kernel, in launch order.
+    pub const ALL: [Kernel; 6] = [
+        Kernel::Select,
+        Kernel::MaskRoi,
+        Kernel::MaskCount,
+        Kernel::MaskReserve,
+        Kernel::MaskWrite,
+        Kernel::CopyOut,
+    ];
+
+    /// Short name for benchmark IDs (`select`, `mask_count`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Select => "select",
+            Kernel::MaskRoi => "mask_roi",
+            Kernel::MaskCount => "mask_count",
+            Kernel::MaskReserve => "mask_reserve",
+            Kernel::MaskWrite => "mask_write",
+            Kernel::CopyOut => "copy_out",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// GPU time of each kernel of one frame (from the event before its launch
+/// to the event after it, so a launch gap on the GPU counts to the kernel
+/// that waited). When the string arena had to grow, the rerun of reserve,
+/// write and copy-out is not included: these are the first pass's times.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct KernelTimes {
+    gpu: [Duration; 6],
+}
+
+impl KernelTimes {
+    /// The time of `kernel`.
+    pub fn of(&self, kernel: Kernel) -> Duration {
+        self.gpu[kernel.index()]
+    }
+
+    /// Sum over the kernels.
+    pub fn total(&self) -> Duration {
+        self.gpu.iter().sum()
+    }
+}
+
+/// The events of a profiled frame: one before the first launch and one after
+/// each. Created on first use and kept with the post-processor.
+#[derive(Debug)]
+pub(crate) struct StageEvents {
+    events: [sys::CUevent; 7],
+}
+
+impl StageEvents {
+    /// Creates the events in the current context.
+    pub(crate) fn new() -> Result<Self> {
+        let mut events = [std::ptr::null_mut(); 7];
+        for (i, e) in events.iter_mut().enumerate() {
+            match result::event::create(sys::CUevent_flags::CU_EVENT_DEFAULT) {
+                Ok(ev) => *e = ev,
+                Err(err) => {
+                    // Do not leak the ones already made.
+                    for made in &events[..i] {
+                        // SAFETY: created just above, never recorded.
+                        let _ = unsafe { result::event::destroy(*made) };
+                    }
+                    return Err(err).call("cuEventCreate");
+                }
+            }
+        }
+        Ok(Self { events })
+    }
+
+    /// Records mark `i` (0: before the first launch; `k + 1`: after kernel `k`).
+    pub(crate) fn mark(&self, i: usize, stream: sys::CUstream) -> Result<()> {
+        // SAFETY: our events; `stream` belongs to the same context.
+        unsafe { result::event::record(self.events[i], stream) }.call("cuEventRecord")
+    }
+
+    /// The times between the marks, once the stream has been synchronized.
+    pub(crate) fn times(&self) -> Result<KernelTimes> {
+        let mut t = KernelTimes::default();
+        for k in Kernel::ALL {
+            let i = k.index();
+            // SAFETY: both events were recorded on one stream, which completed.
+            let ms = unsafe { result::event::elapsed(self.events[i], self.events[i + 1]) }
+                .call("cuEventElapsedTime")?;
+            t.gpu[i] = Duration::from_secs_f64(f64::from(ms.max(0.0)) * 1e-3);
+        }
+        Ok(t)
+    }
+
+    /// Destroys the events (the context must be current).
+    pub(crate) fn destroy(self) {
+        for e in self.events {
+            // SAFETY: our events; the stream they were recorded on was synchronized.
+            let _ = unsafe { result::event::destroy(e) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_names_are_distinct_and_in_launch_order() {
+        let names: Vec<_> = Kernel::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "select",
+                "mask_roi",
+                "mask_count",
+                "mask_reserve",
+                "mask_write",
+                "copy_out"
+            ]
+        );
+        for (i, k) in Kernel::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i);
+        }
+    }
+
+    #[test]
+    fn total_sums_the_kernels() {
+        let mut t = KernelTimes::default();
+        t.gpu[2] = Duration::from_micros(50);
+        t.gpu[4] = Duration::from_micros(7);
+        assert_eq!(t.of(Kernel::MaskCount), Duration::from_micros(50));
+        assert_eq!(t.total(), Duration::from_micros(57));
+    }
+}
