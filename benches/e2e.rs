@@ -8,6 +8,8 @@
 //!   adds staging the inputs and their host→device copy.
 //! - `cpu_e2e/<config>`: the CPU reference `rle_reference::postprocess`
 //!   (centre configuration only unless `RLE_BENCH_CPU=all`).
+//! - `cpu_fast_e2e/<config>`: the no-GPU fallback `rle_cpu::postprocess`
+//!   (same configurations; `RAYON_NUM_THREADS` sets its threads).
 //! - `gpu_floor/launch_d2h64_sync`: empty kernel + 64-byte copy + sync.
 //!
 //! Configurations and names: `support/configs.rs` (centre 1920x1080, Q = 100
@@ -25,7 +27,7 @@ mod support;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use rle_host::{Config, Fallback, Postprocessor};
+use rle_host::Postprocessor;
 
 use support::configs::{self, Axis, BenchConfig};
 use support::filter::Filter;
@@ -34,11 +36,12 @@ use support::inputs::Input;
 use support::recorder::Recorder;
 use support::report::Report;
 use support::rotation::{check_count, device_rotation, host_rotation, Rotation};
-use support::{group, CpuConfigs, Settings};
+use support::{group, open_gpu, Settings};
 
 const GPU_DEVICE: &str = "gpu_e2e";
 const GPU_HOST: &str = "gpu_e2e_hostinputs";
 const CPU: &str = "cpu_e2e";
+const CPU_FAST: &str = "cpu_fast_e2e";
 const FLOOR: &str = "gpu_floor";
 const FLOOR_NAME: &str = "launch_d2h64_sync";
 fn bench_floor(c: &mut Criterion, s: &Settings, report: &mut Report) {
@@ -163,49 +166,37 @@ fn bench_cpu(
     configs: &[(Axis, BenchConfig)],
     report: &mut Report,
 ) {
-    let chosen: Vec<_> = match s.cpu {
-        CpuConfigs::None => return,
-        CpuConfigs::Centre => configs.iter().filter(|(a, _)| *a == Axis::Centre).collect(),
-        CpuConfigs::All => configs.iter().collect(),
-    };
-    let reference = |i: &Input| {
-        rle_reference::postprocess(&i.data.batch(), &i.metas, &i.opts)
-            .expect("CPU reference on a benchmark frame")
-    };
-    // The reference takes up to seconds per frame: criterion's minimum of 10 samples.
-    let mut g = group(c, CPU, s, s.cpu_measure, 10);
-    for &&(axis, cfg) in &chosen {
-        bench_one(
-            &mut g,
-            &mut (),
-            s,
-            filter,
-            report,
-            (CPU, axis, &cfg),
-            |_| host_rotation(&cfg, reference),
-            |_, r| reference(r.advance().1),
-        );
-    }
-    g.finish();
-}
-
-/// The GPU post-processor, or `None` (with a notice) where there is none.
-/// Panics instead with `RLE_BENCH_REQUIRE_GPU=1` (benches/run_gpu.sh sets it).
-fn open_gpu(s: &Settings) -> Option<Postprocessor> {
-    let skip = |why: String| {
-        assert!(!s.require_gpu, "RLE_BENCH_REQUIRE_GPU=1 but {why}");
-        println!("notice: {why}: skipping the {FLOOR}, {GPU_DEVICE} and {GPU_HOST} groups (benches are not tests)");
-        None
-    };
-    if !rle_host::driver_present() {
-        return skip("no CUDA driver on this machine".into());
-    }
-    match Postprocessor::new(Config {
-        ordinal: 0,
-        fallback: Fallback::Error,
-    }) {
-        Ok(pp) => Some(pp),
-        Err(e) => skip(format!("no usable GPU ({e})")),
+    let chosen = s.cpu_configs(configs);
+    // The reference and the no-GPU fallback (rle-cpu, rayon over detections;
+    // RAYON_NUM_THREADS sets its threads), on the rotation the PyTorch script
+    // uses. The reference takes up to seconds per frame: criterion's minimum
+    // of 10 samples.
+    type CpuPath = fn(&Input) -> Vec<rle_reference::ImageResult>;
+    let paths: [(&str, CpuPath); 2] = [
+        (CPU, |i| {
+            rle_reference::postprocess(&i.data.batch(), &i.metas, &i.opts)
+                .expect("CPU reference on a benchmark frame")
+        }),
+        (CPU_FAST, |i| {
+            rle_cpu::postprocess(&i.data.batch(), &i.metas, &i.opts)
+                .expect("CPU fallback on a benchmark frame")
+        }),
+    ];
+    for (name, path) in paths {
+        let mut g = group(c, name, s, s.cpu_measure, 10);
+        for &&(axis, cfg) in &chosen {
+            bench_one(
+                &mut g,
+                &mut (),
+                s,
+                filter,
+                report,
+                (name, axis, &cfg),
+                |_| host_rotation(&cfg, path),
+                |_, r| path(r.advance().1),
+            );
+        }
+        g.finish();
     }
 }
 
@@ -220,11 +211,8 @@ fn main() {
         "benches/e2e.rs",
     );
     let configs = configs::all();
-    if let Some(mut pp) = open_gpu(&settings) {
-        if let Some(info) = pp.device_info() {
-            println!("GPU: {} (driver {})", info.name, info.driver_version);
-            report.set_device(info);
-        }
+    let skipped = format!("the {FLOOR}, {GPU_DEVICE} and {GPU_HOST} groups");
+    if let Some(mut pp) = open_gpu(&settings, &skipped, &mut report) {
         bench_floor(&mut c, &settings, &mut report);
         bench_gpu_device(&mut c, &settings, &filter, &mut pp, &configs, &mut report);
         bench_gpu_host(&mut c, &settings, &filter, &mut pp, &configs, &mut report);

@@ -22,11 +22,11 @@ mod support;
 
 use criterion::{Criterion, Throughput};
 use ndarray::{Array2, Axis as NdAxis};
-use rle_host::{Config, Fallback, Kernel, Postprocessor};
+use rle_host::{Kernel, Postprocessor};
 use rle_reference::geometry::MaskWindow;
-use rle_reference::mask::{detection_mask, MaskDtype};
+use rle_reference::mask::{detection_mask, query_logits, MaskDtype};
 use rle_reference::rle::{compress, encode};
-use rle_reference::{select, sigmoid, MaskLogits};
+use rle_reference::{select, sigmoid};
 
 use support::configs::{self, Axis, BenchConfig};
 use support::filter::Filter;
@@ -34,7 +34,7 @@ use support::inputs::Input;
 use support::recorder::Recorder;
 use support::report::{Measured, Report};
 use support::rotation::{check_count, device_rotation, host_rotation, Rotation};
-use support::{group, CpuConfigs, Settings};
+use support::{group, open_gpu, Settings};
 
 fn gpu_group(k: Kernel) -> String {
     format!("gpu_{}", k.name())
@@ -109,28 +109,6 @@ struct Kept {
     masks: Vec<(Array2<f32>, MaskWindow, usize)>,
 }
 
-fn widen(masks: &MaskLogits<'_>, b: usize, q: usize) -> (Array2<f32>, MaskDtype) {
-    let pick = |a: usize| NdAxis(a);
-    match masks {
-        MaskLogits::F32(m) => (
-            m.index_axis(pick(0), b).index_axis(pick(0), q).to_owned(),
-            MaskDtype::F32,
-        ),
-        MaskLogits::F16(m) => (
-            m.index_axis(pick(0), b)
-                .index_axis(pick(0), q)
-                .mapv(|v| v.to_f32()),
-            MaskDtype::F16,
-        ),
-        MaskLogits::Bf16(m) => (
-            m.index_axis(pick(0), b)
-                .index_axis(pick(0), q)
-                .mapv(|v| v.to_f32()),
-            MaskDtype::Bf16,
-        ),
-    }
-}
-
 /// The selection step of the reference on every image of `input`.
 fn cpu_select(input: &Input) -> Vec<select::Selection> {
     let batch = input.data.batch();
@@ -150,7 +128,7 @@ fn kept(input: &Input) -> (Kept, MaskDtype) {
         let window = MaskWindow::for_image(mask_h, mask_w, &input.metas[b])
             .expect("benchmark metadata leave a non-empty mask window");
         for k in &sel.kept {
-            let (m, d) = widen(&batch.masks, b, k.candidate.query as usize);
+            let (m, d) = query_logits(&batch.masks, b, k.candidate.query as usize);
             dtype = d;
             masks.push((m, window, b));
         }
@@ -184,11 +162,7 @@ fn bench_cpu(
     configs: &[(Axis, BenchConfig)],
     report: &mut Report,
 ) {
-    let chosen: Vec<_> = match s.cpu {
-        CpuConfigs::None => return,
-        CpuConfigs::Centre => configs.iter().filter(|(a, _)| *a == Axis::Centre).collect(),
-        CpuConfigs::All => configs.iter().collect(),
-    };
+    let chosen = s.cpu_configs(configs);
     for &&(axis, cfg) in &chosen {
         let name = cfg.name();
         // Per input: the kept detections and their masks (for the RLE step).
@@ -259,25 +233,6 @@ fn bench_cpu(
     }
 }
 
-/// The GPU post-processor, or `None` (with a notice) where there is none.
-fn open_gpu(s: &Settings) -> Option<Postprocessor> {
-    let skip = |why: String| {
-        assert!(!s.require_gpu, "RLE_BENCH_REQUIRE_GPU=1 but {why}");
-        println!("notice: {why}: skipping the gpu_* kernel groups (benches are not tests)");
-        None
-    };
-    if !rle_host::driver_present() {
-        return skip("no CUDA driver on this machine".into());
-    }
-    match Postprocessor::new(Config {
-        ordinal: 0,
-        fallback: Fallback::Error,
-    }) {
-        Ok(pp) => Some(pp),
-        Err(e) => skip(format!("no usable GPU ({e})")),
-    }
-}
-
 fn main() {
     let settings = Settings::from_env();
     let mut c = Criterion::default().configure_from_args();
@@ -289,11 +244,7 @@ fn main() {
         "benches/kernels.rs",
     );
     let configs = configs::all();
-    if let Some(mut pp) = open_gpu(&settings) {
-        if let Some(info) = pp.device_info() {
-            println!("GPU: {} (driver {})", info.name, info.driver_version);
-            report.set_device(info);
-        }
+    if let Some(mut pp) = open_gpu(&settings, "the gpu_* kernel groups", &mut report) {
         for &ac in &configs {
             bench_gpu_config(&mut c, &settings, &filter, &mut pp, ac, &mut report);
         }

@@ -1,7 +1,8 @@
 //! Shared pieces of the criterion benches: the configurations
 //! ([`configs`]), which of them criterion will run ([`filter`]), their inputs ([`inputs`]), per-iteration percentiles
 //! ([`recorder`]), the launch floor ([`floor`]), the JSON results
-//! ([`report`]), inputs in rotation ([`rotation`]), criterion groups ([`group`]) and the run settings read from the environment ([`Settings`]).
+//! ([`report`]), inputs in rotation ([`rotation`]), criterion groups ([`group`])
+//! and the GPU post-processor ([`open_gpu`]) and the run settings read from the environment ([`Settings`]).
 //!
 //! Timing settings come from environment variables rather than criterion's
 //! `--warm-up-time`/`--measurement-time` flags, because the recorder must know
@@ -90,6 +91,21 @@ impl Settings {
         }
     }
 
+    /// The configurations the CPU groups run (none, the centre, or all).
+    pub fn cpu_configs<'a>(
+        &self,
+        configs: &'a [(configs::Axis, configs::BenchConfig)],
+    ) -> Vec<&'a (configs::Axis, configs::BenchConfig)> {
+        match self.cpu {
+            CpuConfigs::None => Vec::new(),
+            CpuConfigs::Centre => configs
+                .iter()
+                .filter(|(a, _)| *a == configs::Axis::Centre)
+                .collect(),
+            CpuConfigs::All => configs.iter().collect(),
+        }
+    }
+
     /// As JSON, for the results file.
     pub fn json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -123,4 +139,36 @@ pub fn group<'a>(
         .sampling_mode(SamplingMode::Flat)
         .nresamples(RESAMPLES);
     g
+}
+
+/// The GPU post-processor (its device printed and recorded in `report`), or
+/// `None` (with a notice naming the `skipped` groups) where there is none.
+/// Panics instead with `RLE_BENCH_REQUIRE_GPU=1` (the GPU run scripts set
+/// it), so a GPU run never silently measures nothing.
+pub fn open_gpu(
+    s: &Settings,
+    skipped: &str,
+    report: &mut report::Report,
+) -> Option<rle_host::Postprocessor> {
+    let skip = |why: String| {
+        assert!(!s.require_gpu, "RLE_BENCH_REQUIRE_GPU=1 but {why}");
+        println!("notice: {why}: skipping {skipped} (benches are not tests)");
+        None
+    };
+    if !rle_host::driver_present() {
+        return skip("no CUDA driver on this machine".into());
+    }
+    match rle_host::Postprocessor::new(rle_host::Config {
+        ordinal: 0,
+        fallback: rle_host::Fallback::Error,
+    }) {
+        Ok(pp) => {
+            if let Some(info) = pp.device_info() {
+                println!("GPU: {} (driver {})", info.name, info.driver_version);
+                report.set_device(info);
+            }
+            Some(pp)
+        }
+        Err(e) => skip(format!("no usable GPU ({e})")),
+    }
 }

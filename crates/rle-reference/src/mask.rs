@@ -10,11 +10,11 @@
 //!   static-crop quirk, §2.7d). `validate` guarantees the paste fits.
 
 use half::{bf16, f16};
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{s, Array2, ArrayView2, Axis};
 
 use crate::geometry::MaskWindow;
 use crate::resize::resize;
-use crate::{ImageMeta, ResizeMode, Size};
+use crate::{ImageMeta, MaskLogits, ResizeMode, Size};
 
 /// The dtype the mask logits arrived in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,29 @@ pub fn paste(mask: ArrayView2<'_, bool>, canvas: Size, top: usize, left: usize) 
     out.slice_mut(s![top..top + h, left..left + w])
         .assign(&mask);
     out
+}
+
+/// Query `q` of image `b`'s mask logits, widened to f32, and their dtype
+/// (the input of [`detection_mask`]).
+pub fn query_logits(masks: &MaskLogits<'_>, b: usize, q: usize) -> (Array2<f32>, MaskDtype) {
+    match masks {
+        MaskLogits::F32(m) => (
+            m.index_axis(Axis(0), b).index_axis(Axis(0), q).to_owned(),
+            MaskDtype::F32,
+        ),
+        MaskLogits::F16(m) => (
+            m.index_axis(Axis(0), b)
+                .index_axis(Axis(0), q)
+                .mapv(|v| v.to_f32()),
+            MaskDtype::F16,
+        ),
+        MaskLogits::Bf16(m) => (
+            m.index_axis(Axis(0), b)
+                .index_axis(Axis(0), q)
+                .mapv(|v| v.to_f32()),
+            MaskDtype::Bf16,
+        ),
+    }
 }
 
 /// The final boolean mask of one detection, from its full `Mh×Mw` logits (widened to f32).

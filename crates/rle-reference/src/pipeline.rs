@@ -7,17 +7,17 @@
 
 use std::collections::HashMap;
 
-use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
+use ndarray::{ArrayView2, ArrayView3, Axis};
 
 use crate::boxes::box_xyxy;
 use crate::error::Error;
 use crate::geometry::MaskWindow;
-use crate::mask::{detection_mask, MaskDtype};
+use crate::mask::{detection_mask, query_logits};
 use crate::rle::{compress, encode};
 use crate::select::select;
 use crate::sigmoid::sigmoid;
 use crate::validate::{validate, validate_scores};
-use crate::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options, Size};
+use crate::{Batch, CocoRle, Detection, ImageMeta, ImageResult, Options, Size};
 
 /// Post-processes a batch with scores computed on the CPU ([`sigmoid`], within 4 ulp
 /// of CUDA's); decisions that those few ulp could flip are reported in
@@ -59,28 +59,6 @@ fn run(
         .collect()
 }
 
-/// Query `q` of image `b`'s mask logits, widened to f32, and their dtype.
-fn mask_logits(masks: &MaskLogits<'_>, b: usize, q: usize) -> (Array2<f32>, MaskDtype) {
-    match masks {
-        MaskLogits::F32(m) => (
-            m.index_axis(Axis(0), b).index_axis(Axis(0), q).to_owned(),
-            MaskDtype::F32,
-        ),
-        MaskLogits::F16(m) => (
-            m.index_axis(Axis(0), b)
-                .index_axis(Axis(0), q)
-                .mapv(|v| v.to_f32()),
-            MaskDtype::F16,
-        ),
-        MaskLogits::Bf16(m) => (
-            m.index_axis(Axis(0), b)
-                .index_axis(Axis(0), q)
-                .mapv(|v| v.to_f32()),
-            MaskDtype::Bf16,
-        ),
-    }
-}
-
 fn process_image(
     batch: &Batch<'_>,
     b: usize,
@@ -113,7 +91,7 @@ fn process_image(
             let mask = masks
                 .entry(c.query)
                 .or_insert_with(|| {
-                    let (values, dtype) = mask_logits(&batch.masks, b, q);
+                    let (values, dtype) = query_logits(&batch.masks, b, q);
                     let m = detection_mask(values.view(), dtype, &window, meta, opts.resize);
                     CocoRle {
                         size: rle_size,
