@@ -32,20 +32,12 @@ use support::configs::{self, Axis, BenchConfig};
 use support::filter::Filter;
 use support::inputs::Input;
 use support::recorder::Recorder;
-use support::report::{Measured, Report};
+use support::report::Report;
 use support::rotation::{check_count, device_rotation, host_rotation, Rotation};
 use support::{group, open_gpu, Settings};
 
 fn gpu_group(k: Kernel) -> String {
     format!("gpu_{}", k.name())
-}
-
-fn measured_copy(m: &Measured) -> Measured {
-    Measured {
-        slots: m.slots,
-        detections: m.detections,
-        input: m.input.clone(),
-    }
 }
 
 /// Every kernel on one configuration; the inputs are prepared once for all
@@ -92,13 +84,7 @@ fn bench_gpu_config(
         if let (true, Some(r)) = (rec.ran(), &state) {
             let id = format!("{group_name}/{name}");
             check_count(&id, &cfg, r.measured.detections);
-            report.push(
-                &group_name,
-                axis,
-                &cfg,
-                measured_copy(&r.measured),
-                rec.stats(),
-            );
+            report.push(&group_name, axis, &cfg, r.measured.clone(), rec.stats());
         }
     }
 }
@@ -165,16 +151,23 @@ fn bench_cpu(
     let chosen = s.cpu_configs(configs);
     for &&(axis, cfg) in &chosen {
         let name = cfg.name();
-        // Per input: the kept detections and their masks (for the RLE step).
-        let prepare = |r: &Rotation<()>| -> Vec<Prepared> {
-            r.inputs
+        // The rotation and, per input, the kept detections and their masks
+        // (what the later steps start from), made before timing.
+        let make = || -> (Rotation<()>, Vec<Prepared>) {
+            let r = host_rotation(&cfg, |i| {
+                rle_reference::postprocess(&i.data.batch(), &i.metas, &i.opts)
+                    .expect("CPU reference on a benchmark frame")
+            });
+            let p = r
+                .inputs
                 .iter()
                 .map(|i| {
                     let (k, d) = kept(i);
                     let m = cpu_masks(i, &k, d);
                     (k, d, m)
                 })
-                .collect()
+                .collect();
+            (r, p)
         };
         let mut rotation: Option<(Rotation<()>, Vec<Prepared>)> = None;
         let steps: [(&str, Step); 3] = [
@@ -187,12 +180,7 @@ fn bench_cpu(
         for (group_name, step) in steps {
             let id = format!("{group_name}/{name}");
             if rotation.is_none() && filter.runs(&id) {
-                let r = host_rotation(&cfg, |i| {
-                    rle_reference::postprocess(&i.data.batch(), &i.metas, &i.opts)
-                        .expect("CPU reference on a benchmark frame")
-                });
-                let p = prepare(&r);
-                rotation = Some((r, p));
+                rotation = Some(make());
             }
             let mut g = group(c, group_name, s, s.cpu_measure, 10);
             g.throughput(Throughput::Elements(cfg.batch as u64));
@@ -203,14 +191,7 @@ fn bench_cpu(
                         iters,
                         &mut (),
                         &mut rotation,
-                        |_| {
-                            let r = host_rotation(&cfg, |i| {
-                                rle_reference::postprocess(&i.data.batch(), &i.metas, &i.opts)
-                                    .expect("CPU reference on a benchmark frame")
-                            });
-                            let p = prepare(&r);
-                            (r, p)
-                        },
+                        |_| make(),
                         |_, (r, p)| {
                             let i = r.next % r.slots.len();
                             r.next += 1;
@@ -221,13 +202,7 @@ fn bench_cpu(
             });
             g.finish();
             if let (true, Some((r, _))) = (rec.ran(), &rotation) {
-                report.push(
-                    group_name,
-                    axis,
-                    &cfg,
-                    measured_copy(&r.measured),
-                    rec.stats(),
-                );
+                report.push(group_name, axis, &cfg, r.measured.clone(), rec.stats());
             }
         }
     }

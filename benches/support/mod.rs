@@ -1,8 +1,10 @@
 //! Shared pieces of the criterion benches: the configurations
-//! ([`configs`]), which of them criterion will run ([`filter`]), their inputs ([`inputs`]), per-iteration percentiles
+//! ([`configs`]), which of them criterion will run ([`filter`]), their inputs
+//! ([`inputs`]) and their rotation ([`rotation`]), per-iteration percentiles
 //! ([`recorder`]), the launch floor ([`floor`]), the JSON results
-//! ([`report`]), inputs in rotation ([`rotation`]), criterion groups ([`group`])
-//! and the GPU post-processor ([`open_gpu`]) and the run settings read from the environment ([`Settings`]).
+//! ([`report`]), criterion groups ([`group`]), the GPU post-processor
+//! ([`open_gpu`]) and the run settings read from the environment
+//! ([`Settings`]).
 //!
 //! Timing settings come from environment variables rather than criterion's
 //! `--warm-up-time`/`--measurement-time` flags, because the recorder must know

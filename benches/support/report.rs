@@ -15,7 +15,7 @@ use super::configs::{Axis, BenchConfig};
 use super::recorder::Stats;
 
 /// What one configuration of one group measured, besides its samples.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Measured {
     /// Rotation slots.
     pub slots: usize,

@@ -638,8 +638,9 @@ impl Postprocessor {
 
     /// [`run_device`](Self::run_device), also returning each kernel's GPU
     /// time ([`KernelTimes`], from CUDA events between the launches). For
-    /// profiling and the per-kernel benchmarks; the events add about a
-    /// microsecond to the frame.
+    /// profiling and the per-kernel benchmarks; recording and reading the
+    /// seven events adds host and GPU work to the frame, so latency is
+    /// measured on [`run_device`](Self::run_device).
     ///
     /// # Safety
     /// As for [`run_device`](Self::run_device).

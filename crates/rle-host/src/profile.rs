@@ -4,7 +4,7 @@
 //! per-kernel benchmarks (`benches/kernels.rs`) time: each kernel alone, on
 //! the buffers a real frame left for it, without relaunching it out of order
 //! (count and reserve accumulate into counters, so a lone relaunch would not
-//! be the work of a frame). Events cost a few hundred nanoseconds each, so the
+//! be the work of a frame). Recording events adds work to a frame, so the
 //! production path records none.
 
 use std::time::Duration;
