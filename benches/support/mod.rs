@@ -42,6 +42,8 @@ pub enum CpuConfigs {
 /// - `RLE_BENCH_CPU`: `centre` | `all` | `none` [centre]
 /// - `RLE_BENCH_ROTATE_MIB` [128]: device input bytes to rotate over per configuration
 /// - `RLE_BENCH_REQUIRE_GPU=1`: panic instead of skipping the GPU groups without a GPU
+/// - `RLE_BENCH_CHUNK_PIXELS`: the mask kernels' smallest chunk (`set_min_chunk_pixels`)
+///   [the library's default]; results do not depend on it, only the split of the work
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where `ours.json` goes.
@@ -60,6 +62,8 @@ pub struct Settings {
     pub rotate_bytes: usize,
     /// Fail instead of skipping the GPU groups when no GPU can be used.
     pub require_gpu: bool,
+    /// The mask kernels' smallest chunk of ROI pixels (`None`: the library's default).
+    pub chunk_pixels: Option<u32>,
 }
 
 fn env_f64(name: &str, default: f64) -> f64 {
@@ -90,6 +94,11 @@ impl Settings {
             cpu,
             rotate_bytes: (env_f64("RLE_BENCH_ROTATE_MIB", 128.0) * (1 << 20) as f64) as usize,
             require_gpu: std::env::var("RLE_BENCH_REQUIRE_GPU").is_ok_and(|v| v == "1"),
+            chunk_pixels: std::env::var("RLE_BENCH_CHUNK_PIXELS").ok().map(|v| {
+                v.parse().unwrap_or_else(|_| {
+                    panic!("RLE_BENCH_CHUNK_PIXELS={v} should be a pixel count")
+                })
+            }),
         }
     }
 
@@ -118,6 +127,7 @@ impl Settings {
             "cpu_configs": format!("{:?}", self.cpu).to_lowercase(),
             "rotate_mib": self.rotate_bytes as f64 / (1 << 20) as f64,
             "distinct_batches": inputs::DISTINCT,
+            "chunk_pixels": self.chunk_pixels,
         })
     }
 }
@@ -164,7 +174,11 @@ pub fn open_gpu(
         ordinal: 0,
         fallback: rle_host::Fallback::Error,
     }) {
-        Ok(pp) => {
+        Ok(mut pp) => {
+            if let Some(px) = s.chunk_pixels {
+                pp.set_min_chunk_pixels(px);
+                println!("mask kernels' smallest chunk: {px} pixels");
+            }
             if let Some(info) = pp.device_info() {
                 println!("GPU: {} (driver {})", info.name, info.driver_version);
                 report.set_device(info);
