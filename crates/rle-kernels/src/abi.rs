@@ -44,12 +44,10 @@ pub const MASK_TILE: u32 = MASK_THREADS * MASK_ITEMS;
 /// Target number of items per frame: chunks get at least
 /// `ceil(total ROI pixels / MASK_ITEM_BUDGET)` pixels, so a frame has at
 /// most `MASK_ITEM_BUDGET + B*Q` items (each detection rounds up once).
-/// 2048 is about four waves of the persistent item grid on an H100 (132 SMs
-/// × 4 blocks): frames with fewer ROI pixels keep one-tile chunks, larger
-/// ones (4K, many detections, batches) get longer chunks, fewer items and
-/// fewer chunks to chain in `rle_mask_reserve` (measured: docs/BENCHMARKS.md,
-/// "Attempts").
-pub const MASK_ITEM_BUDGET: u32 = 2048;
+/// 2048 was measured too (docs/BENCHMARKS.md, "Attempts"): better for 4K,
+/// many detections and batches, worse at the 1080p centre, where the chunks
+/// came out just over one tile.
+pub const MASK_ITEM_BUDGET: u32 = 4096;
 /// Default smallest chunk ([`FrameParams::min_chunk_pixels`]): one tile, so
 /// a chunk is one block-wide step of the walk.
 pub const DEFAULT_CHUNK_PIXELS: u32 = MASK_TILE;
