@@ -57,6 +57,24 @@ fn arg<T>(v: &T) -> *mut c_void {
     (v as *const T).cast_mut().cast()
 }
 
+/// One `cuLaunchKernel` of `f` on `stream` with no dynamic shared memory; a
+/// failure is `Error::Driver` naming `call`.
+///
+/// # Safety
+/// `params` matches `f`'s parameter list and every pointer in it is valid
+/// for the launch, as each caller below states.
+unsafe fn go(
+    f: sys::CUfunction,
+    grid: (u32, u32, u32),
+    threads: u32,
+    stream: sys::CUstream,
+    params: &mut [*mut c_void],
+    call: &'static str,
+) -> Result<()> {
+    // SAFETY: the caller's contract.
+    unsafe { result::launch_kernel(f, grid, (threads, 1, 1), 0, stream, params) }.call(call)
+}
+
 /// `rle_select`: grid = one block per image.
 ///
 /// # Safety
@@ -84,15 +102,14 @@ pub(crate) unsafe fn select(
     // SAFETY: the parameter list matches `rle_select`'s signature (pinned by
     // entries.txt), every pointer is sized per the caller's contract.
     unsafe {
-        result::launch_kernel(
+        go(
             gpu.select,
             (frame.batch, 1, 1),
-            (SELECT_THREADS, 1, 1),
-            0,
+            SELECT_THREADS,
             stream,
             &mut params,
+            "cuLaunchKernel(rle_select)",
         )
-        .call("cuLaunchKernel(rle_select)")
     }
 }
 
@@ -120,15 +137,14 @@ pub(crate) unsafe fn mask_roi(
     // SAFETY: matches `rle_mask_roi`'s signature (entries.txt); rois holds
     // B*Q records; tables uploaded for every image.
     unsafe {
-        result::launch_kernel(
+        go(
             gpu.mask_roi,
             (frame.queries, frame.batch, 1),
-            (MASK_THREADS, 1, 1),
-            0,
+            MASK_THREADS,
             stream,
             &mut params,
+            "cuLaunchKernel(rle_mask_roi)",
         )
-        .call("cuLaunchKernel(rle_mask_roi)")
     }
 }
 
@@ -157,15 +173,14 @@ pub(crate) unsafe fn mask_count(
     // SAFETY: matches `rle_mask_count`'s signature; chunks holds
     // MASK_ITEM_BUDGET + B*Q states (the most items a frame can have).
     unsafe {
-        result::launch_kernel(
+        go(
             gpu.mask_count,
             (gpu.item_blocks, 1, 1),
-            (MASK_THREADS, 1, 1),
-            0,
+            MASK_THREADS,
             stream,
             &mut params,
+            "cuLaunchKernel(rle_mask_count)",
         )
-        .call("cuLaunchKernel(rle_mask_count)")
     }
 }
 
@@ -193,15 +208,14 @@ pub(crate) unsafe fn mask_reserve(
     // SAFETY: matches `rle_mask_reserve`'s signature; chars holds
     // `frame.chars_capacity` bytes.
     unsafe {
-        result::launch_kernel(
+        go(
             gpu.mask_reserve,
             (frame.queries, frame.batch, 1),
-            (MASK_THREADS, 1, 1),
-            0,
+            MASK_THREADS,
             stream,
             &mut params,
+            "cuLaunchKernel(rle_mask_reserve)",
         )
-        .call("cuLaunchKernel(rle_mask_reserve)")
     }
 }
 
@@ -230,15 +244,14 @@ pub(crate) unsafe fn mask_write(
     // SAFETY: matches `rle_mask_write`'s signature; the reserve step bounded
     // every chunk's output inside the arena (or marked it skipped).
     unsafe {
-        result::launch_kernel(
+        go(
             gpu.mask_write,
             (gpu.item_blocks, 1, 1),
-            (MASK_THREADS, 1, 1),
-            0,
+            MASK_THREADS,
             stream,
             &mut params,
+            "cuLaunchKernel(rle_mask_write)",
         )
-        .call("cuLaunchKernel(rle_mask_write)")
     }
 }
 
@@ -266,15 +279,14 @@ pub(crate) unsafe fn copy_out(
     ];
     // SAFETY: matches `rle_copy_out`'s signature; sizes per the contract.
     unsafe {
-        result::launch_kernel(
+        go(
             gpu.copy_out,
             (COPY_BLOCKS, 1, 1),
-            (COPY_THREADS, 1, 1),
-            0,
+            COPY_THREADS,
             stream,
             &mut params,
+            "cuLaunchKernel(rle_copy_out)",
         )
-        .call("cuLaunchKernel(rle_copy_out)")
     }
 }
 

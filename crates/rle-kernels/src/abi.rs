@@ -289,10 +289,8 @@ pub struct FrameCounters {
     pub roi_done: u32,
     /// Items of the frame (set by `rle_mask_roi`'s last block).
     pub items: u32,
-    /// Pixels per chunk chosen for this frame.
-    pub chunk_pixels: u32,
     /// Padding.
-    pub _pad: [u32; 2],
+    pub _pad: [u32; 3],
 }
 
 /// Bytes of [`FrameCounters`] the host clears before rerunning the reserve

@@ -2,6 +2,7 @@
 //! detection (its window of source logits, resize tables and ROI), and the
 //! per-pixel evaluation, bit for bit the reference's (`tables::eval_*`).
 
+use super::items::Item;
 use super::*;
 
 /// Everything one block needs to evaluate canvas pixels of its detection.
@@ -118,6 +119,36 @@ impl Ctx {
                 h_rows: 0,
             }
         }
+    }
+
+    /// The context of an item's detection, with the item's ROI set.
+    ///
+    /// # Safety
+    /// As for [`Ctx::new`]; `item` was looked up in this frame's plan.
+    #[inline(always)]
+    pub(super) unsafe fn for_item(
+        frame: &FrameParams,
+        images: *const ImageParams,
+        dets: *const DetRecord,
+        item: &Item,
+        masks: *const u8,
+        spans: *const TapSpan,
+        weights: *const f32,
+    ) -> Self {
+        // SAFETY: the item's slot holds a detection (only detections get items).
+        let mut cx = unsafe {
+            Ctx::new(
+                frame,
+                images,
+                dets.add(item.slot as usize),
+                item.b,
+                masks,
+                spans,
+                weights,
+            )
+        };
+        cx.set_roi(&item.roi);
+        cx
     }
 
     /// The ROI this context walks (from `rle_mask_roi`).

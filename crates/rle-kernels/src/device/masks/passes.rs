@@ -34,9 +34,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
         let mut it = bid_x();
         while it < items {
             let item = item(&frame, rois, it, sh);
-            let det = dets.add(item.slot as usize);
-            let mut cx = Ctx::new(&frame, images, det, item.b, masks, spans, weights);
-            cx.set_roi(&item.roi);
+            let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
             let (begin, end) = chunk_range(item.roi.total, item.roi.chunks, item.chunk);
             let w = walk(&cx, sh, begin, end, None);
             if tid() == 0 {
@@ -84,9 +82,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
             let st = *chunks.add(it as usize);
             if st.skip == 0 && st.events > 3 {
                 let item = item(&frame, rois, it, sh);
-                let det = dets.add(item.slot as usize);
-                let mut cx = Ctx::new(&frame, images, det, item.b, masks, spans, weights);
-                cx.set_roi(&item.roi);
+                let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
                 walk(&cx, sh, st.begin, st.end, Some(chars.add(st.out as usize)));
                 sync();
             }

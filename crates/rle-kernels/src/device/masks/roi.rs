@@ -92,6 +92,8 @@ impl Ctx {
                     j += nt;
                 }
             }
+            // Rows and columns come from different loops: a warp can find
+            // columns but no rows, so no shortcut on an empty row range.
             let (i0, i1, j0, j1) = (warp_min(i0), warp_max(i1), warp_min(j0), warp_max(j1));
             if t & 31 == 0 {
                 atomic_min(s(ROI_I0), i0);
@@ -206,7 +208,6 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
         }
         if t == 0 {
             (*counters).items = base;
-            (*counters).chunk_pixels = px.min(u64::from(u32::MAX)) as u32;
         }
     }
 }
