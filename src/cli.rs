@@ -85,6 +85,26 @@ pub struct OptionArgs {
     /// Keep at most N detections per image [default: the sidecar's, else 300].
     #[arg(long, value_name = "N")]
     pub max_detections: Option<usize>,
+    /// Encode masks on a grid between the mask window (0) and the image (1), as
+    /// inference-models 0.39.6's `masks_resolution_factor` [default: the sidecar's, else 1].
+    #[arg(long, value_name = "F", value_parser = parse_factor, allow_negative_numbers = true)]
+    pub masks_resolution_factor: Option<f64>,
+    /// The canvas rule of inference-models releases before 0.39.6: a static crop
+    /// anchored at (0, 0) encodes the crop's size, not the image's (needs factor 1).
+    #[arg(long)]
+    pub legacy_canvas: bool,
+}
+
+/// `--masks-resolution-factor`: a finite number in [0, 1], as the package checks it.
+fn parse_factor(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("expected a number in [0, 1], got {s:?}"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be finite and in [0.0, 1.0], got {s}"))
+    }
 }
 
 /// `rle run`.

@@ -2,21 +2,25 @@
 //! detection, `{"image_id", "category_id", "score", "bbox", "segmentation"}`.
 //!
 //! Choices (docs/CLI.md repeats them):
-//! - `bbox` is the reference's integer `xyxy` box as `[x1, y1, x2 − x1, y2 − y1]`, not the
-//!   mask's tight box: it is the detector's box, already rounded half to even (SPEC §2.6).
+//! - `bbox` is the reference's `xyxy` box as `[x1, y1, x2 − x1, y2 − y1]`, not the mask's
+//!   tight box: it is the detector's box, in the encoded grid's pixels. Integers when
+//!   the grid is the image (rounded half to even, SPEC §2.6); floats when
+//!   `masks_resolution_factor < 1` puts the masks on another grid (§10.3), with the
+//!   width and height computed in f64 from the f32 corners (NaN is written as null).
 //! - `category_id` is the output class id, or `category_ids[class_id]` when the frame's
 //!   sidecar maps class ids to COCO category ids.
 //! - `score` is the f32 sigmoid score, written with the fewest digits that read back as
 //!   the same f32.
 //! - `segmentation` is the compressed RLE exactly as the reference encodes it; its `size`
-//!   is the canvas the mask covers (the original image, except under the (0, 0)-anchored
-//!   static-crop quirk of SPEC §2.7d, where it is the cropped size).
+//!   is the encoded grid (`mask_size`, SPEC §10.4): the original image at factor 1,
+//!   smaller below it (and the cropped size under `--legacy-canvas` with a crop
+//!   anchored at (0, 0)).
 
 use std::io::Write;
 
 use anyhow::{Context, Result};
 use rle_reference::rle::RleJson;
-use rle_reference::{Detection, ImageResult};
+use rle_reference::{Detection, ImageResult, Xyxy};
 use serde::{Deserialize, Serialize};
 
 use crate::frame::Frame;
@@ -30,16 +34,34 @@ pub struct CocoResult {
     pub category_id: i64,
     /// Confidence.
     pub score: f32,
-    /// `[x, y, w, h]` from the integer `xyxy` box.
-    pub bbox: [i64; 4],
+    /// `[x, y, w, h]` from the `xyxy` box.
+    pub bbox: Bbox,
     /// Compressed RLE.
     pub segmentation: RleJson,
 }
 
+/// A COCO `bbox`: integers on the image grid, floats on another grid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bbox {
+    /// `[x, y, w, h]` of an integer box.
+    Int([i64; 4]),
+    /// `[x, y, w, h]` of a float box.
+    Float([f64; 4]),
+}
+
 /// `[x1, y1, x2 − x1, y2 − y1]`.
-pub fn xywh(xyxy: [i32; 4]) -> [i64; 4] {
-    let [x1, y1, x2, y2] = xyxy.map(i64::from);
-    [x1, y1, x2 - x1, y2 - y1]
+pub fn xywh(xyxy: Xyxy) -> Bbox {
+    match xyxy {
+        Xyxy::Int(v) => {
+            let [x1, y1, x2, y2] = v.map(i64::from);
+            Bbox::Int([x1, y1, x2 - x1, y2 - y1])
+        }
+        Xyxy::F32(v) => {
+            let [x1, y1, x2, y2] = v.map(f64::from);
+            Bbox::Float([x1, y1, x2 - x1, y2 - y1])
+        }
+    }
 }
 
 fn record(frame: &Frame, image_id: i64, det: &Detection) -> Result<CocoResult> {

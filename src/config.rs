@@ -171,6 +171,8 @@ fn overrides(o: &OptionArgs) -> Result<Overrides> {
         class_mapping,
         num_classes: o.num_classes,
         max_detections: o.max_detections,
+        masks_resolution_factor: o.masks_resolution_factor,
+        legacy_canvas: o.legacy_canvas,
     })
 }
 

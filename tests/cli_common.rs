@@ -106,6 +106,7 @@ pub fn test_frames() -> Vec<TestFrame> {
             class_mapping: None,
             max_detections: Some(300),
             resize: ResizeMode::Antialiased,
+            ..Options::new(0)
         },
     };
 
@@ -148,6 +149,7 @@ pub fn test_frames() -> Vec<TestFrame> {
             class_mapping: None,
             max_detections: Some(300),
             resize: ResizeMode::Antialiased,
+            ..Options::new(0)
         },
     };
 
@@ -185,6 +187,7 @@ pub fn test_frames() -> Vec<TestFrame> {
             class_mapping: Some(mapping),
             max_detections: Some(2),
             resize: ResizeMode::Bilinear,
+            ..Options::new(0)
         },
     };
     vec![a, b, c]
@@ -372,12 +375,21 @@ pub fn expected_records(f: &TestFrame, opts: &Options) -> (Vec<Value>, usize) {
                 .category_ids
                 .as_ref()
                 .map_or(class, |ids| ids[class as usize]);
-            let [x1, y1, x2, y2] = d.xyxy.map(i64::from);
+            let bbox = match d.xyxy {
+                rle_reference::Xyxy::Int(v) => {
+                    let [x1, y1, x2, y2] = v.map(i64::from);
+                    json!([x1, y1, x2 - x1, y2 - y1])
+                }
+                rle_reference::Xyxy::F32(v) => {
+                    let [x1, y1, x2, y2] = v.map(f64::from);
+                    json!([x1, y1, x2 - x1, y2 - y1])
+                }
+            };
             out.push(json!({
                 "image_id": id,
                 "category_id": category,
                 "score": d.score,
-                "bbox": [x1, y1, x2 - x1, y2 - y1],
+                "bbox": bbox,
                 "segmentation": {
                     "size": [d.mask.size.height, d.mask.size.width],
                     "counts": String::from_utf8(d.mask.counts.clone()).expect("COCO strings are ASCII"),

@@ -110,6 +110,12 @@ fn compare_image(
             got.image_size, want.image_size
         ));
     }
+    if got.mask_size != want.mask_size {
+        errors.push(format!(
+            "{ctx}: mask_size {:?} ≠ {:?}",
+            got.mask_size, want.mask_size
+        ));
+    }
     let flat = |d: &Detection| d.query * columns + d.column;
     let flagged = |kinds: &[NearDecisionKind]| -> HashSet<u32> {
         got.near_decisions

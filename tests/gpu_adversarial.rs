@@ -24,6 +24,7 @@ fn opts(threshold: f64, classes: usize, resize: ResizeMode) -> Options {
         class_mapping: None,
         max_detections: None,
         resize,
+        ..Options::new(0)
     }
 }
 

@@ -95,6 +95,7 @@ fn gpu_sigmoid_equals_torch_on_the_sigmoid_fixture() {
         class_mapping: None,
         max_detections: None,
         resize: ResizeMode::Antialiased,
+        ..Options::new(0)
     };
     pp.run(&batch, std::slice::from_ref(&meta), &opts).unwrap();
     pp.poison_buffers().unwrap();

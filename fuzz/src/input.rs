@@ -194,6 +194,7 @@ impl OptionsSpec {
             } else {
                 ResizeMode::Antialiased
             },
+            ..Options::new(0)
         }
     }
 }

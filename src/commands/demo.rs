@@ -36,7 +36,7 @@ fn table(result: &ImageResult) -> Result<String> {
             .decode_counts()
             .context("the RLE produced for the demo does not decode")?;
         let name = demo::coco_names::name(i64::from(d.class_id)).unwrap_or("?");
-        let [x1, y1, x2, y2] = d.xyxy;
+        let [x1, y1, x2, y2] = d.xyxy.to_f32();
         writeln!(
             s,
             " {:>2}  {:<18} {:>9.6}  [{x1:>5}, {y1:>5}, {x2:>5}, {y2:>5}] {:>10} {:>6}",

@@ -64,6 +64,7 @@ pub fn sidecar() -> Sidecar {
             class_mapping: None,
             max_detections: Some(DEFAULT_MAX_DETECTIONS),
             resize: Some(ResizeDecl::Antialiased),
+            ..OptionsDecl::default()
         },
         images: vec![ImageDecl::from_meta(
             IMAGE_ID,

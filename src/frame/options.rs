@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use rle_reference::{Options, ResizeMode, Threshold};
+use rle_reference::{CanvasRule, Options, ResizeMode, Threshold};
 use serde::de::DeserializeOwned;
 
 use super::sidecar::OptionsDecl;
@@ -51,6 +51,10 @@ pub struct Overrides {
     pub num_classes: Option<usize>,
     /// `--max-detections`.
     pub max_detections: Option<usize>,
+    /// `--masks-resolution-factor`.
+    pub masks_resolution_factor: Option<f64>,
+    /// `--legacy-canvas`.
+    pub legacy_canvas: bool,
 }
 
 /// Reads a JSON file into `T`; errors name the file and the JSON path.
@@ -210,6 +214,23 @@ pub fn resolve(
                 .unwrap_or(DEFAULT_MAX_DETECTIONS),
         ),
         resize: o.resize.or(decl.resize.map(Into::into)).unwrap_or_default(),
+        masks_resolution_factor: o
+            .masks_resolution_factor
+            .or(decl.masks_resolution_factor)
+            .unwrap_or(1.0),
+        canvas: if o.legacy_canvas || decl.legacy_canvas == Some(true) {
+            CanvasRule::LegacyOriginCrop
+        } else {
+            CanvasRule::Current
+        },
     };
+    if let Some(f) = decl.masks_resolution_factor {
+        if !(0.0..=1.0).contains(&f) {
+            bail!(
+                "{}: options.masks_resolution_factor: must be finite and in [0.0, 1.0], got {f}",
+                json.display()
+            );
+        }
+    }
     Ok((opts, outputs))
 }

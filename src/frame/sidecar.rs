@@ -77,6 +77,12 @@ pub struct OptionsDecl {
     /// Resize flavour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resize: Option<ResizeDecl>,
+    /// inference-models 0.39.6's `masks_resolution_factor`, in [0, 1] (SPEC §10.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masks_resolution_factor: Option<f64>,
+    /// `true`: the canvas rule of releases before 0.39.6 (SPEC §10.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_canvas: Option<bool>,
 }
 
 /// One image of the batch: its COCO id and its pre-processing metadata (SPEC §1.3).

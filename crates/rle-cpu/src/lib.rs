@@ -20,9 +20,9 @@
 //!    zero padding for negative pads), noting the box of its pixels `> 0`.
 //! 4. **ROI and runs** ([`mask`](crate::mask)): only output pixels whose resize
 //!    span reaches that box can be foreground (weights ≥ 0; SPEC §7). The ROI
-//!    is walked column by column in canvas column-major order (canvas = `O`
-//!    with the mask pasted at the static-crop offset when `meta.pastes()`, else
-//!    `S`); each column's horizontal passes are computed once and shared by its
+//!    is walked column by column in canvas column-major order (the canvas and
+//!    the offset of the resized `T` in it come from
+//!    `rle_reference::geometry::MaskGrid`, SPEC §10.2); each column's horizontal passes are computed once and shared by its
 //!    rows; a value is foreground when it exceeds
 //!    `rle_kernels::tables::foreground_threshold` (the f16/bf16 round trip of
 //!    SPEC §1.1). Foreground runs become counts with

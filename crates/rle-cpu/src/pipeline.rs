@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use ndarray::{ArrayView3, Axis};
 use rayon::prelude::*;
-use rle_reference::boxes::box_xyxy;
+use rle_reference::boxes::box_on_grid;
 use rle_reference::select::{select, Selection};
 use rle_reference::sigmoid::sigmoid;
 use rle_reference::validate::validate_scores;
@@ -62,7 +62,7 @@ fn run(
     let mut tables = TableSet::default();
     let plans: Vec<ImagePlan> = metas
         .iter()
-        .map(|m| ImagePlan::new(&batch.masks, m, opts.resize, &mut tables))
+        .map(|m| ImagePlan::new(&batch.masks, m, opts, &mut tables))
         .collect();
     let selections: Vec<Selection> = (0..metas.len())
         .map(|b| {
@@ -108,7 +108,11 @@ fn run(
                         column: c.column,
                         class_id: s.class_id,
                         score: c.score,
-                        xyxy: box_xyxy([bx[[q, 0]], bx[[q, 1]], bx[[q, 2]], bx[[q, 3]]], meta),
+                        xyxy: box_on_grid(
+                            [bx[[q, 0]], bx[[q, 1]], bx[[q, 2]], bx[[q, 3]]],
+                            meta,
+                            &plan.grid,
+                        ),
                         mask: CocoRle {
                             size: plan.canvas,
                             counts: strings[job_of[&(b, c.query)]].clone(),
@@ -118,6 +122,7 @@ fn run(
                 .collect();
             ImageResult {
                 image_size: meta.original_size,
+                mask_size: plan.canvas,
                 detections,
                 near_decisions: sel.near,
             }

@@ -85,6 +85,7 @@ impl Edge {
             class_mapping: None,
             max_detections: None,
             resize: self.mode,
+            ..Options::new(0)
         }
     }
 

@@ -3,7 +3,7 @@
 //! Invariant: field names match the Python writer exactly; `metas` and `options`
 //! are `rle_reference` types in their own serde form, so nothing is translated.
 
-use rle_reference::{CocoRle, Detection, ImageMeta, ImageResult, Options, Size};
+use rle_reference::{CocoRle, Detection, ImageMeta, ImageResult, Options, Size, Xyxy};
 use serde::{Deserialize, Serialize};
 
 use crate::synth::{Recipe, TensorHashes};
@@ -33,8 +33,12 @@ pub struct Case {
 /// Expected output of one image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectedImage {
-    /// `[Ho, Wo]`: the size the mask container declares.
+    /// `[Ho, Wo]`: the original image size.
     pub image_size: [u32; 2],
+    /// `[h, w]` of the grid the image's masks are encoded on (SPEC §10.4). Older
+    /// fixtures lack it: then the first detection's `mask_size`, or `image_size`.
+    #[serde(default)]
+    pub mask_size: Option<[u32; 2]>,
     /// Detections in the oracle's order.
     pub detections: Vec<ExpectedDetection>,
 }
@@ -52,8 +56,13 @@ pub struct ExpectedDetection {
     pub score_bits: u32,
     /// f32 bits of the logit `(q, c)`, so a reader can recompute the score.
     pub logit_bits: u32,
-    /// `[x1, y1, x2, y2]`.
-    pub xyxy: [i32; 4],
+    /// `[x1, y1, x2, y2]` when the boxes are integers (the image grid).
+    #[serde(default)]
+    pub xyxy: Option<[i32; 4]>,
+    /// f32 bits of `[x1, y1, x2, y2]` when the boxes are float32 (another grid,
+    /// SPEC §10.3); the writer adds `xyxy_approx` (decimals, NaN as null) for readers.
+    #[serde(default)]
+    pub xyxy_bits: Option<[u32; 4]>,
     /// `[h, w]` of the encoded mask.
     pub mask_size: [u32; 2],
     /// The compressed RLE string.
@@ -61,6 +70,15 @@ pub struct ExpectedDetection {
 }
 
 impl ExpectedDetection {
+    /// The box as the reference's type (a fixture gives exactly one of the two forms).
+    pub fn boxes(&self) -> Xyxy {
+        match (self.xyxy, self.xyxy_bits) {
+            (_, Some(bits)) => Xyxy::F32(bits.map(f32::from_bits)),
+            (Some(v), None) => Xyxy::Int(v),
+            (None, None) => panic!("fixture detection has neither xyxy nor xyxy_bits"),
+        }
+    }
+
     /// As the reference's [`Detection`].
     pub fn to_detection(&self) -> Detection {
         Detection {
@@ -68,7 +86,7 @@ impl ExpectedDetection {
             column: self.column,
             class_id: self.class_id,
             score: f32::from_bits(self.score_bits),
-            xyxy: self.xyxy,
+            xyxy: self.boxes(),
             mask: CocoRle {
                 size: Size::new(self.mask_size[0], self.mask_size[1]),
                 counts: self.counts.clone().into_bytes(),
@@ -85,6 +103,13 @@ impl Case {
             .iter()
             .map(|im| ImageResult {
                 image_size: Size::new(im.image_size[0], im.image_size[1]),
+                mask_size: {
+                    let m = im
+                        .mask_size
+                        .or_else(|| im.detections.first().map(|d| d.mask_size))
+                        .unwrap_or(im.image_size);
+                    Size::new(m[0], m[1])
+                },
                 detections: im
                     .detections
                     .iter()

@@ -13,7 +13,7 @@ use rle_kernels::abi::{
     dtype, resize_mode, FrameParams, ImageParams, DEFAULT_CHUNK_PIXELS, MASK_ITEM_BUDGET,
     MAX_QUERIES, NO_MAX_DETECTIONS,
 };
-use rle_reference::geometry::MaskWindow;
+use rle_reference::geometry::{MaskGrid, MaskWindow};
 use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
 
 use crate::error::{Error, Result};
@@ -72,8 +72,10 @@ pub(crate) struct FramePlan {
     pub(crate) images: Vec<ImageParams>,
     pub(crate) thresholds: Vec<f32>,
     pub(crate) mapping: Vec<i32>,
-    /// Size each image's RLE declares (the canvas, or `S` under the quirk).
+    /// Each image's encoded grid (`mask_size`, the RLE's size).
     pub(crate) mask_sizes: Vec<Size>,
+    /// Whether each image's boxes are rounded to int32 (SPEC §10.3).
+    pub(crate) int_boxes: Vec<bool>,
     /// `(Ho, Wo)` of each image.
     pub(crate) image_sizes: Vec<Size>,
 }
@@ -181,11 +183,7 @@ impl Shapes {
             opts.class_mapping.as_ref().map_or(0, Vec::len),
         )?;
         for (i, m) in metas.iter().enumerate() {
-            let canvas = if m.pastes() {
-                m.original_size
-            } else {
-                m.size_after_pre_processing
-            };
+            let canvas = image_grid(self, m, opts).canvas;
             limit(
                 &format!("metas[{i}] mask canvas H*W"),
                 u64::from(canvas.height) * u64::from(canvas.width),
@@ -229,6 +227,13 @@ fn kernel_num_classes(columns: usize, opts: &Options) -> u32 {
         // ≤ C, which the limits bound by `Q*C < 2^31`.
         _ => columns.min(opts.num_classes) as u32,
     }
+}
+
+/// The encoded grid of a validated image (its window is non-empty).
+fn image_grid(s: &Shapes, m: &ImageMeta, opts: &Options) -> MaskGrid {
+    MaskGrid::for_image(s.mask_h, s.mask_w, m, opts)
+        .map(|(_, grid)| grid)
+        .unwrap_or_else(|| MaskGrid::at_full_resolution(m))
 }
 
 /// The mask window of image `i` in the kernels' integer types: `(top, left, h, w)`.
@@ -309,9 +314,11 @@ pub(crate) fn plan(
     };
     let mut images = Vec::with_capacity(metas.len());
     let mut mask_sizes = Vec::with_capacity(metas.len());
+    let mut int_boxes = Vec::with_capacity(metas.len());
     for (i, m) in metas.iter().enumerate() {
         let (win_top, win_left, h, w) = kernel_window(s, i, m)?;
-        let out = m.size_after_pre_processing;
+        let grid = image_grid(s, m, opts);
+        let out = grid.target;
         // Same size on both axes: torchvision (antialiased) and ATen's host
         // code (plain bilinear) both return the input unchanged.
         let kind = match opts.resize {
@@ -322,21 +329,20 @@ pub(crate) fn plan(
         let (ykind, xkind) = (kind, kind);
         let yt = tables.get(h, out.height, ykind)?;
         let xt = tables.get(w, out.width, xkind)?;
-        let paste = m.pastes();
-        let canvas = if paste { m.original_size } else { out };
+        let canvas = grid.canvas;
         let d = m.denorm_size();
         images.push(ImageParams {
             denorm_w: d.width as f32,
             denorm_h: d.height as f32,
             pad_left: m.pad_left as f32,
             pad_top: m.pad_top as f32,
-            scale_w: m.scale_width as f32,
-            scale_h: m.scale_height as f32,
-            offset_x: m.static_crop.offset_x as f32,
-            offset_y: m.static_crop.offset_y as f32,
-            orig_w: m.original_size.width as f32,
-            orig_h: m.original_size.height as f32,
-            paste: u32::from(paste),
+            scale_w: grid.box_scale_w as f32,
+            scale_h: grid.box_scale_h as f32,
+            offset_x: grid.box_offset.0 as f32,
+            offset_y: grid.box_offset.1 as f32,
+            clamp_w: grid.box_clamp.width as f32,
+            clamp_h: grid.box_clamp.height as f32,
+            add_offset: u32::from(grid.add_box_offset),
             win_top,
             win_left,
             win_h: h,
@@ -345,8 +351,8 @@ pub(crate) fn plan(
             out_w: out.width,
             canvas_h: canvas.height,
             canvas_w: canvas.width,
-            paste_y: if paste { m.static_crop.offset_y } else { 0 },
-            paste_x: if paste { m.static_crop.offset_x } else { 0 },
+            paste_y: grid.offset_y,
+            paste_x: grid.offset_x,
             ytab: yt.spans,
             yweights: yt.weights,
             yslots: yt.slots,
@@ -359,6 +365,7 @@ pub(crate) fn plan(
             },
         });
         mask_sizes.push(canvas);
+        int_boxes.push(grid.int_boxes);
     }
     Ok(FramePlan {
         frame,
@@ -366,6 +373,7 @@ pub(crate) fn plan(
         thresholds,
         mapping,
         mask_sizes,
+        int_boxes,
         image_sizes: metas.iter().map(|m| m.original_size).collect(),
     })
 }
@@ -380,7 +388,7 @@ mod tests {
             num_classes,
             class_mapping: mapping,
             max_detections: None,
-            resize: ResizeMode::Antialiased,
+            ..Options::new(num_classes)
         }
     }
 

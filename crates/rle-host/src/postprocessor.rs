@@ -16,7 +16,8 @@ use rle_kernels::abi::{
     ChunkState, DetRecord, FrameCounters, MaskRoi, COUNTERS_RESET_BYTES, DEFAULT_CHUNK_PIXELS,
     MASK_ITEM_BUDGET,
 };
-use rle_reference::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options};
+use rle_reference::boxes::round_to_i32;
+use rle_reference::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options, Xyxy};
 
 use crate::driver::{DeviceInfo, Gpu};
 use crate::error::{DriverContext, Error, Result};
@@ -391,7 +392,16 @@ impl GpuState {
                             column: d.column,
                             class_id: d.class_id,
                             score: f32::from_bits(d.score_bits),
-                            xyxy: d.xyxy,
+                            xyxy: {
+                                // The kernel leaves the clamped floats; rounding
+                                // them here is the same operation on the same bits.
+                                let v = d.xyxy_bits.map(f32::from_bits);
+                                if plan.int_boxes[b] {
+                                    Xyxy::Int(v.map(round_to_i32))
+                                } else {
+                                    Xyxy::F32(v)
+                                }
+                            },
                             mask: CocoRle {
                                 size: plan.mask_sizes[b],
                                 counts: chars[o..o + l].to_vec(),
@@ -401,6 +411,7 @@ impl GpuState {
                     .collect();
                 ImageResult {
                     image_size: plan.image_sizes[b],
+                    mask_size: plan.mask_sizes[b],
                     detections,
                     near_decisions: Vec::new(),
                 }

@@ -164,6 +164,9 @@ fn random_frames_match_the_reference_bit_for_bit() {
             } else {
                 ResizeMode::Antialiased
             },
+            // SPEC §10.1: the window itself, between, and the image.
+            masks_resolution_factor: [1.0, 0.0, 0.25, 0.5, 0.999][r.range(0, 4) as usize],
+            canvas: rle_reference::CanvasRule::Current,
         };
         let m16 = masks.mapv(f16::from_f32);
         let mb16 = masks.mapv(bf16::from_f32);

@@ -44,6 +44,7 @@ fn opts() -> Options {
         class_mapping: None,
         max_detections: None,
         resize: ResizeMode::Antialiased,
+        ..Options::new(0)
     }
 }
 
@@ -136,8 +137,8 @@ fn spec_4_4_end_to_end_on_the_gpu() {
             (dets[1].query, dets[1].class_id, dets[1].score.to_bits()),
             (1, 1, 0x3F44_BE0B)
         );
-        assert_eq!(&dets[0].xyxy, box0);
-        assert_eq!(&dets[1].xyxy, box1);
+        assert_eq!(dets[0].xyxy.as_int().as_ref(), Some(box0));
+        assert_eq!(dets[1].xyxy.as_int().as_ref(), Some(box1));
         assert_eq!(
             std::str::from_utf8(&dets[0].mask.counts).unwrap(),
             std::str::from_utf8(rle0).unwrap()

@@ -64,6 +64,7 @@ fn options() -> Options {
         class_mapping: None,
         max_detections: None,
         resize: ResizeMode::Antialiased,
+        ..Options::new(0)
     }
 }
 
@@ -130,7 +131,24 @@ fn host_inputs_are_rejected_with_the_reference_error() {
         (t.batch(), vec![stretch(), stretch()], options()),
         (t.batch(), vec![], options()),
         (t.batch(), vec![zero_scale], options()),
-        (t.batch(), vec![outside], options()),
+        // A crop that does not fit the image: only the legacy rule pastes on `O`
+        // (the current canvas grows to hold it, as the package's does).
+        (
+            t.batch(),
+            vec![outside],
+            Options {
+                canvas: rle_reference::CanvasRule::LegacyOriginCrop,
+                ..options()
+            },
+        ),
+        (
+            t.batch(),
+            vec![stretch()],
+            Options {
+                masks_resolution_factor: f64::NAN,
+                ..options()
+            },
+        ),
         (t.batch(), vec![stretch()], nan_threshold),
         (t.batch(), vec![stretch()], bad_mapping),
     ];

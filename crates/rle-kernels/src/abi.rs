@@ -134,20 +134,22 @@ pub struct ImageParams {
     pub pad_left: f32,
     /// See `pad_left`.
     pub pad_top: f32,
-    /// `f32(scale_width)`, `f32(scale_height)`.
+    /// `f32` of the box chain's scales (`scale_width`, or `scale_width · Ws/Wt`
+    /// when the resize target `T ≠ S`, SPEC §10.3).
     pub scale_w: f32,
     /// See `scale_w`.
     pub scale_h: f32,
-    /// `f32(offset_x)`, `f32(offset_y)`; added to boxes only when `paste != 0`.
+    /// `f32` of the box offset (the canvas offset of `T`); added to boxes only when
+    /// `add_offset != 0`.
     pub offset_x: f32,
     /// See `offset_x`.
     pub offset_y: f32,
-    /// `f32(Wo)`, `f32(Ho)`: the box clamp bounds.
-    pub orig_w: f32,
-    /// See `orig_w`.
-    pub orig_h: f32,
-    /// Non-zero when the mask is pasted into the original-size canvas.
-    pub paste: u32,
+    /// `f32` of the box clamp bounds (the encoded grid's width and height).
+    pub clamp_w: f32,
+    /// See `clamp_w`.
+    pub clamp_h: f32,
+    /// Non-zero when the box chain adds `offset_x`, `offset_y`.
+    pub add_offset: u32,
     /// Mask window after the padding crop/extension, in source rows/columns:
     /// window pixel `(y, x)` is source `(y + win_top, x + win_left)`, or 0.0
     /// outside the source.
@@ -158,15 +160,15 @@ pub struct ImageParams {
     pub win_h: u32,
     /// Window width `w`.
     pub win_w: u32,
-    /// Resized size `S`: `Hs`.
+    /// Resize target `T` (`S` at factor 1): height.
     pub out_h: u32,
-    /// `Ws`.
+    /// Its width.
     pub out_w: u32,
-    /// Final mask (canvas) height: `Ho` when pasting, else `Hs`.
+    /// Encoded grid (canvas) height (`mask_size`, SPEC §10.2).
     pub canvas_h: u32,
     /// Final mask width.
     pub canvas_w: u32,
-    /// Row of the canvas where resized row 0 lands (`oy` when pasting, else 0).
+    /// Row of the canvas where resized row 0 lands (0 without a canvas).
     pub paste_y: u32,
     /// Column of the canvas where resized column 0 lands.
     pub paste_x: u32,
@@ -213,8 +215,9 @@ pub struct DetRecord {
     pub class_id: i32,
     /// f32 bits of the sigmoid score.
     pub score_bits: u32,
-    /// `[x1, y1, x2, y2]`.
-    pub xyxy: [i32; 4],
+    /// f32 bits of `[x1, y1, x2, y2]` after the clamp, before any rounding (the
+    /// host rounds them when the grid is the image's, SPEC §10.3).
+    pub xyxy_bits: [u32; 4],
     /// Byte offset of the COCO string in the arena.
     pub chars_offset: u32,
     /// Its length in bytes.

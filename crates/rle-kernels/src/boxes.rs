@@ -1,11 +1,11 @@
-//! The box chain of SPEC §2.6: every step a separate float32 operation with one
-//! rounding (no fusion), true IEEE division by the f32-rounded scale, the crop
-//! offset added only when pasting, a clamp that keeps NaN, round half to even,
-//! and CUDA's saturating float→int32 conversion (NaN → 0), which is exactly
-//! what Rust's `as i32` does.
+//! The box chain of SPEC §2.6 / §10.3: every step a separate float32 operation
+//! with one rounding (no fusion), true IEEE division by the f32-rounded scale,
+//! the canvas offset added only when `add_offset`, a clamp that keeps NaN. The
+//! result stays float: the host rounds it half to even with CUDA's saturating
+//! float→int32 conversion (NaN → 0, Rust's `as i32`) when the grid is the
+//! image's, which is the same operation on the same bits.
 
 use crate::abi::ImageParams;
-use crate::fp::round_half_even;
 
 /// `min(max(v, 0), hi)` with torch's NaN propagation (`clamp` keeps NaN).
 #[inline(always)]
@@ -21,9 +21,10 @@ fn clamp_keep_nan(v: f32, hi: f32) -> f32 {
     }
 }
 
-/// `[x1, y1, x2, y2]` of a normalised `(cx, cy, w, h)` box in original-image pixels.
+/// `[x1, y1, x2, y2]` of a normalised `(cx, cy, w, h)` box in the encoded grid's
+/// pixels, clamped, unrounded.
 #[inline(always)]
-pub fn box_xyxy(cxcywh: [f32; 4], p: &ImageParams) -> [i32; 4] {
+pub fn box_xyxy(cxcywh: [f32; 4], p: &ImageParams) -> [f32; 4] {
     let [cx, cy, w, h] = cxcywh;
     let hw = 0.5 * w;
     let hh = 0.5 * h;
@@ -43,20 +44,16 @@ pub fn box_xyxy(cxcywh: [f32; 4], p: &ImageParams) -> [i32; 4] {
     x2 /= p.scale_w;
     y1 /= p.scale_h;
     y2 /= p.scale_h;
-    if p.paste != 0 {
+    if p.add_offset != 0 {
         x1 += p.offset_x;
         x2 += p.offset_x;
         y1 += p.offset_y;
         y2 += p.offset_y;
     }
-    let x1 = clamp_keep_nan(x1, p.orig_w);
-    let x2 = clamp_keep_nan(x2, p.orig_w);
-    let y1 = clamp_keep_nan(y1, p.orig_h);
-    let y2 = clamp_keep_nan(y2, p.orig_h);
     [
-        round_half_even(x1) as i32,
-        round_half_even(y1) as i32,
-        round_half_even(x2) as i32,
-        round_half_even(y2) as i32,
+        clamp_keep_nan(x1, p.clamp_w),
+        clamp_keep_nan(y1, p.clamp_h),
+        clamp_keep_nan(x2, p.clamp_w),
+        clamp_keep_nan(y2, p.clamp_h),
     ]
 }

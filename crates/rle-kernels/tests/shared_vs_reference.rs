@@ -10,9 +10,10 @@ use rle_kernels::abi::{ImageParams, TapSpan};
 use rle_kernels::boxes::box_xyxy;
 use rle_kernels::coco::{char_len, coded_value, write_chars};
 use rle_kernels::tables::{aa_slots, build_aa, build_bilinear, eval_aa, eval_bilinear, tap_index};
+use rle_reference::geometry::MaskGrid;
 use rle_reference::resize::antialiased::{resize_with_tables, AxisTable};
 use rle_reference::resize::bilinear::{resize_bilinear_with, BilinearVariant};
-use rle_reference::{ImageMeta, Size, StaticCrop};
+use rle_reference::{CanvasRule, ImageMeta, Size, StaticCrop};
 
 fn aa_table(n: u32, m: u32) -> (Vec<TapSpan>, Vec<f32>, u32) {
     let slots = aa_slots(n, m);
@@ -95,27 +96,34 @@ proptest! {
         cx in -0.5f32..1.5, cy in -0.5f32..1.5, bw in -0.2f32..1.5, bh in -0.2f32..1.5,
         ho in 1u32..4000, wo in 1u32..4000, d in 100u32..1000, pads in prop::array::uniform4(-300i32..300),
         ox in 0u32..50, oy in 0u32..50, sw in 0.05f64..20.0, sh in 0.05f64..20.0, special in 0usize..6,
+        crop in 0u32..3, win in (1usize..200, 1usize..200), factor in prop::sample::select(vec![1.0, 0.0, 0.25, 0.5, 0.999, 0.3]),
     ) {
         let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.5, 0.25, 1e-30];
         let mut b = [cx, cy, bw, bh];
         if special < 4 { b[special] = specials[special]; }
+        // S = O, or a crop smaller than the image (so the §10.2 canvas appears).
+        let s_size = if crop == 0 { Size::new(ho, wo) } else { Size::new((ho / crop).max(1), (wo / crop).max(1)) };
         let meta = ImageMeta {
             original_size: Size::new(ho, wo),
-            static_crop: StaticCrop { offset_x: ox, offset_y: oy, width: wo, height: ho },
-            size_after_pre_processing: Size::new(ho, wo),
+            static_crop: StaticCrop { offset_x: ox, offset_y: oy, width: s_size.width, height: s_size.height },
+            size_after_pre_processing: s_size,
             inference_size: Size::new(d, d),
             nonsquare_intermediate_size: None,
             pad_left: pads[0], pad_top: pads[1], pad_right: pads[2], pad_bottom: pads[3],
             scale_width: sw, scale_height: sh,
         };
+        let grid = MaskGrid::new(win.0, win.1, &meta, factor, CanvasRule::Current);
         // The same f32 conversions rle-host makes when it fills ImageParams.
         let p = ImageParams {
             denorm_w: d as f32, denorm_h: d as f32, pad_left: pads[0] as f32, pad_top: pads[1] as f32,
-            scale_w: sw as f32, scale_h: sh as f32, offset_x: ox as f32, offset_y: oy as f32,
-            orig_w: wo as f32, orig_h: ho as f32, paste: u32::from(meta.pastes()),
+            scale_w: grid.box_scale_w as f32, scale_h: grid.box_scale_h as f32,
+            offset_x: grid.box_offset.0 as f32, offset_y: grid.box_offset.1 as f32,
+            clamp_w: grid.box_clamp.width as f32, clamp_h: grid.box_clamp.height as f32,
+            add_offset: u32::from(grid.add_box_offset),
             ..ImageParams::default()
         };
-        prop_assert_eq!(box_xyxy(b, &p), rle_reference::boxes::box_xyxy(b, &meta));
+        let want = rle_reference::boxes::box_on_grid_f32(b, &meta, &grid);
+        prop_assert_eq!(box_xyxy(b, &p).map(f32::to_bits), want.map(f32::to_bits));
     }
 
     #[test]

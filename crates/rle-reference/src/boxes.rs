@@ -1,5 +1,5 @@
-//! Box conversion `(cx, cy, w, h)` normalised → integer `[x1, y1, x2, y2]` in
-//! original-image pixels (SPEC §2.6).
+//! Box conversion `(cx, cy, w, h)` normalised → `[x1, y1, x2, y2]` in the encoded
+//! grid's pixels (SPEC §2.6, §10.3): integers on the image grid, float32 otherwise.
 //!
 //! Invariant: every step is one separate float32 operation with one rounding, in
 //! the reference order; nothing is fused (the reference runs each step as its own
@@ -8,10 +8,11 @@
 //! the clamp keeps NaN, rounding is half to even, and the int conversion is
 //! CUDA's (saturating, NaN → 0), which Rust's `as i32` is exactly.
 
-use crate::ImageMeta;
+use crate::geometry::MaskGrid;
+use crate::{ImageMeta, Xyxy};
 
-/// The float box before rounding, `[x1, y1, x2, y2]` (useful for near-.5 diagnostics).
-pub fn box_xyxy_f32(cxcywh: [f32; 4], meta: &ImageMeta) -> [f32; 4] {
+/// The float box before rounding, `[x1, y1, x2, y2]`, on `grid` (SPEC §2.6, §10.3).
+pub fn box_on_grid_f32(cxcywh: [f32; 4], meta: &ImageMeta, grid: &MaskGrid) -> [f32; 4] {
     let [cx, cy, w, h] = cxcywh;
     let denorm = meta.denorm_size();
     let (dw, dh) = (denorm.width as f32, denorm.height as f32);
@@ -32,48 +33,63 @@ pub fn box_xyxy_f32(cxcywh: [f32; 4], meta: &ImageMeta) -> [f32; 4] {
     y1 -= pad_top;
     y2 -= pad_top;
 
-    // The Python double is rounded once to f32, then a true division (not a reciprocal multiply).
-    let (sw, sh) = (meta.scale_width as f32, meta.scale_height as f32);
+    // The Python double (the grid's, §10.3) is rounded once to f32, then a true
+    // division (not a reciprocal multiply).
+    let (sw, sh) = (grid.box_scale_w as f32, grid.box_scale_h as f32);
     x1 /= sw;
     x2 /= sw;
     y1 /= sh;
     y2 /= sh;
 
-    if meta.pastes() {
-        let (ox, oy) = (
-            meta.static_crop.offset_x as f32,
-            meta.static_crop.offset_y as f32,
-        );
+    if grid.add_box_offset {
+        let (ox, oy) = (grid.box_offset.0 as f32, grid.box_offset.1 as f32);
         x1 += ox;
         x2 += ox;
         y1 += oy;
         y2 += oy;
     }
 
-    let (wo, ho) = (
-        meta.original_size.width as f32,
-        meta.original_size.height as f32,
-    );
+    let (wc, hc) = (grid.box_clamp.width as f32, grid.box_clamp.height as f32);
     [
-        clamp_keep_nan(x1, wo),
-        clamp_keep_nan(y1, ho),
-        clamp_keep_nan(x2, wo),
-        clamp_keep_nan(y2, ho),
+        clamp_keep_nan(x1, wc),
+        clamp_keep_nan(y1, hc),
+        clamp_keep_nan(x2, wc),
+        clamp_keep_nan(y2, hc),
     ]
 }
 
-/// The integer box `[x1, y1, x2, y2]` of §2.6.
+/// The box of a detection on `grid`: rounded when the grid is the image's.
+pub fn box_on_grid(cxcywh: [f32; 4], meta: &ImageMeta, grid: &MaskGrid) -> Xyxy {
+    let v = box_on_grid_f32(cxcywh, meta, grid);
+    if grid.int_boxes {
+        Xyxy::Int(v.map(round_to_i32))
+    } else {
+        Xyxy::F32(v)
+    }
+}
+
+/// The float box of §2.6 (factor 1: the grid is `S` or the image canvas).
+pub fn box_xyxy_f32(cxcywh: [f32; 4], meta: &ImageMeta) -> [f32; 4] {
+    box_on_grid_f32(cxcywh, meta, &MaskGrid::at_full_resolution(meta))
+}
+
+/// The integer box `[x1, y1, x2, y2]` of §2.6 (factor 1).
 pub fn box_xyxy(cxcywh: [f32; 4], meta: &ImageMeta) -> [i32; 4] {
     box_xyxy_f32(cxcywh, meta).map(round_to_i32)
 }
 
 /// `min(max(v, 0), hi)` with NaN passing through, as torch's clamp does
-/// (Rust's `f32::max` would turn NaN into 0).
+/// (Rust's `f32::max` would turn NaN into 0). Written as comparisons, like the
+/// kernel's, so a `-0.0` input stays `-0.0` on both (float boxes keep its sign).
 pub fn clamp_keep_nan(v: f32, hi: f32) -> f32 {
     if v.is_nan() {
-        v
+        return v;
+    }
+    let v = if v < 0.0 { 0.0 } else { v };
+    if v > hi {
+        hi
     } else {
-        v.max(0.0).min(hi)
+        v
     }
 }
 

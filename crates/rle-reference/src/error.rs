@@ -70,6 +70,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An option is outside its domain or does not combine with another one.
+    #[error("{field}: {reason}")]
+    InvalidOption {
+        /// e.g. `"opts.masks_resolution_factor"`.
+        field: String,
+        /// What is wrong with it, with the value.
+        reason: String,
+    },
     /// A `class_mapping` entry is outside `-1..=i32::MAX`.
     #[error("{field}: must be -1 (removed) or a class id in 0..={max}, got {value}")]
     InvalidClassMapping {

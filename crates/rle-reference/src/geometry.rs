@@ -1,5 +1,6 @@
 //! Letterbox pads in mask coordinates and the cropped / zero-padded mask window
-//! (SPEC §2.7a).
+//! (SPEC §2.7a), and the grid the masks are encoded on: resize target, canvas and
+//! the box chain's scale/offset/clamp for it ([`MaskGrid`], SPEC §10).
 //!
 //! Invariants: the pads are computed in f64 exactly like the Python reference,
 //! ratio first then product (`(Mh / Dh) * pad_top`), each rounded half to even on its
@@ -8,7 +9,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::ImageMeta;
+use crate::{CanvasRule, ImageMeta, Options, Size};
 
 /// The four pads of §2.7a in mask pixels (positive = crop, negative = zero padding).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,5 +94,158 @@ impl MaskWindow {
                 0.0
             }
         })
+    }
+}
+
+/// Python's `round(v)` on a double (half to even) as an integer.
+fn py_round(v: f64) -> i64 {
+    v.round_ties_even() as i64
+}
+
+/// Where one image's masks are encoded (SPEC §10.1–10.3): the resize target `T`,
+/// the final grid (`mask_size`) and where `T` lands on it, and the box chain's
+/// scale, offset and clamp for that grid.
+///
+/// Invariants (for metadata and options that passed `validate`): `target` and
+/// `canvas` are ≥ 1 on both axes, `offset + target ≤ canvas` on both axes (the
+/// current rule sizes the canvas to contain them; the legacy rule's crop was
+/// checked to fit), and `int_boxes` holds exactly when boxes are rounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MaskGrid {
+    /// `T`: what the mask window is resized to.
+    pub target: Size,
+    /// The encoded grid (`mask_size`): the canvas, or `T` without one.
+    pub canvas: Size,
+    /// Canvas row of `T`'s row 0 (0 without a canvas).
+    pub offset_y: u32,
+    /// Canvas column of `T`'s column 0.
+    pub offset_x: u32,
+    /// The box chain divides by `f32` of these (§10.3: `scale · (S / T)` when `T ≠ S`).
+    pub box_scale_w: f64,
+    /// See `box_scale_w`.
+    pub box_scale_h: f64,
+    /// Whether the box chain adds `(offset_x, offset_y)` of [`MaskGrid::box_offset`].
+    pub add_box_offset: bool,
+    /// What the box chain adds when `add_box_offset` (the canvas offset; the crop
+    /// offset itself under the legacy rule).
+    pub box_offset: (u32, u32),
+    /// Upper clamp bounds of the box coordinates (`[0, width]`, `[0, height]`).
+    pub box_clamp: Size,
+    /// Boxes are rounded to int32 (the grid is the image's, or the legacy rule).
+    pub int_boxes: bool,
+}
+
+impl MaskGrid {
+    /// The resize target of a `h × w` window (§10.1), in Python doubles.
+    pub fn target(h: usize, w: usize, s: Size, factor: f64) -> Size {
+        if factor >= 1.0 {
+            return s;
+        }
+        let axis = |len: usize, out: u32| -> u32 {
+            let v = py_round(len as f64 * (1.0 - factor) + f64::from(out) * factor);
+            // Between the window and S, both ≤ u32::MAX, so the cast is exact.
+            v.max(1) as u32
+        };
+        Size::new(axis(h, s.height), axis(w, s.width))
+    }
+
+    /// The grid of one image whose mask window is `h × w`.
+    pub fn new(h: usize, w: usize, meta: &ImageMeta, factor: f64, rule: CanvasRule) -> Self {
+        let (s, o, crop) = (
+            meta.size_after_pre_processing,
+            meta.original_size,
+            meta.static_crop,
+        );
+        let (scale_w, scale_h) = (meta.scale_width, meta.scale_height);
+        if rule == CanvasRule::LegacyOriginCrop {
+            // Older releases: T = S, a canvas only with a non-zero offset, boxes
+            // clamped to the image and always rounded (validate requires factor 1).
+            let paste = meta.pastes();
+            let (oy, ox) = if paste {
+                (crop.offset_y, crop.offset_x)
+            } else {
+                (0, 0)
+            };
+            return Self {
+                target: s,
+                canvas: if paste { o } else { s },
+                offset_y: oy,
+                offset_x: ox,
+                box_scale_w: scale_w,
+                box_scale_h: scale_h,
+                add_box_offset: paste,
+                box_offset: (crop.offset_x, crop.offset_y),
+                box_clamp: o,
+                int_boxes: true,
+            };
+        }
+        let t = Self::target(h, w, s, factor);
+        let needs_canvas = meta.pastes() || s != o;
+        let (canvas, oy, ox) = if needs_canvas {
+            let sh = f64::from(t.height) / f64::from(s.height);
+            let sw = f64::from(t.width) / f64::from(s.width);
+            let oy = py_round(f64::from(crop.offset_y) * sh);
+            let ox = py_round(f64::from(crop.offset_x) * sw);
+            let hc = 1
+                .max(py_round(f64::from(o.height) * sh))
+                .max(oy + i64::from(t.height));
+            let wc = 1
+                .max(py_round(f64::from(o.width) * sw))
+                .max(ox + i64::from(t.width));
+            // validate bounds the canvas by u32 (H*W fits u32), so these fit too.
+            let c = Size::new(
+                u32::try_from(hc).unwrap_or(u32::MAX),
+                u32::try_from(wc).unwrap_or(u32::MAX),
+            );
+            (c, oy as u32, ox as u32)
+        } else {
+            (t, 0, 0)
+        };
+        let (box_scale_w, box_scale_h) = if t != s {
+            // The ratio first, in doubles (`scale_width *= S.width / T.width`).
+            (
+                scale_w * (f64::from(s.width) / f64::from(t.width)),
+                scale_h * (f64::from(s.height) / f64::from(t.height)),
+            )
+        } else {
+            (scale_w, scale_h)
+        };
+        Self {
+            target: t,
+            canvas,
+            offset_y: oy,
+            offset_x: ox,
+            box_scale_w,
+            box_scale_h,
+            add_box_offset: needs_canvas && (ox != 0 || oy != 0),
+            box_offset: (ox, oy),
+            box_clamp: canvas,
+            int_boxes: canvas == o,
+        }
+    }
+
+    /// The grid of one image of an `mask_h × mask_w` mask batch under `opts`, or
+    /// `None` if the mask window is empty.
+    pub fn for_image(
+        mask_h: usize,
+        mask_w: usize,
+        meta: &ImageMeta,
+        opts: &Options,
+    ) -> Option<(MaskWindow, Self)> {
+        let win = MaskWindow::for_image(mask_h, mask_w, meta)?;
+        let grid = Self::new(
+            win.height,
+            win.width,
+            meta,
+            opts.masks_resolution_factor,
+            opts.canvas,
+        );
+        Some((win, grid))
+    }
+
+    /// The grid at factor 1 under the current rule, which needs no window (the
+    /// target is `S`): what the box chain of SPEC §2.6 uses.
+    pub fn at_full_resolution(meta: &ImageMeta) -> Self {
+        Self::new(1, 1, meta, 1.0, CanvasRule::Current)
     }
 }

@@ -5,16 +5,16 @@
 //! - binarization is strict `> 0.0` on the value *in the source dtype*: f16/bf16 masks
 //!   are resized in f32 and rounded back (nearest-even) before the test, so a tiny
 //!   positive f32 result can become +0 and background (§1.1); NaN and −0 are background.
-//! - the mask is pasted into a zero `Ho×Wo` canvas only when `meta.pastes()`;
-//!   otherwise it stays `Hs×Ws` even if that differs from `Ho×Wo` (the (0,0)
-//!   static-crop quirk, §2.7d). `validate` guarantees the paste fits.
+//! - the mask is resized to the grid's target `T` and pasted into a zero canvas
+//!   when the grid has one ([`MaskGrid`], SPEC §10.2; under the legacy rule a crop
+//!   anchored at (0,0) keeps `Hs×Ws`). `validate` guarantees the paste fits.
 
 use half::{bf16, f16};
 use ndarray::{s, Array2, ArrayView2, Axis};
 
-use crate::geometry::MaskWindow;
+use crate::geometry::{MaskGrid, MaskWindow};
 use crate::resize::resize;
-use crate::{ImageMeta, MaskLogits, ResizeMode, Size};
+use crate::{MaskLogits, ResizeMode, Size};
 
 /// The dtype the mask logits arrived in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub fn detection_mask(
     logits: ArrayView2<'_, f32>,
     dtype: MaskDtype,
     window: &MaskWindow,
-    meta: &ImageMeta,
+    grid: &MaskGrid,
     mode: ResizeMode,
 ) -> Array2<bool> {
     let (mask_h, mask_w) = logits.dim();
@@ -92,19 +92,19 @@ pub fn detection_mask(
     } else {
         window.extract(logits)
     };
-    let s = meta.size_after_pre_processing;
-    let resized = resize(cropped.view(), s.height as usize, s.width as usize, mode);
+    let t = grid.target;
+    let resized = resize(cropped.view(), t.height as usize, t.width as usize, mode);
     let mask = binarize(resized.view(), dtype);
-    if meta.pastes() {
-        let crop = meta.static_crop;
+    if grid.canvas == t {
+        // No canvas (or one that is exactly T at offset 0): nothing to paste.
+        mask
+    } else {
         paste(
             mask.view(),
-            meta.original_size,
-            crop.offset_y as usize,
-            crop.offset_x as usize,
+            grid.canvas,
+            grid.offset_y as usize,
+            grid.offset_x as usize,
         )
-    } else {
-        mask
     }
 }
 

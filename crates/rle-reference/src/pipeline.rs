@@ -1,5 +1,5 @@
 //! The whole post-processing of a batch, image by image (SPEC §2):
-//! scores → select → boxes → masks (pads → resize → binarize → paste) → RLE.
+//! scores → select → boxes → masks (pads → resize to the grid → binarize → paste) → RLE.
 //!
 //! Invariants: inputs are validated first (`crate::validate`), after which nothing
 //! here can fail; images are independent; two detections of the same query share
@@ -9,15 +9,15 @@ use std::collections::HashMap;
 
 use ndarray::{ArrayView2, ArrayView3, Axis};
 
-use crate::boxes::box_xyxy;
+use crate::boxes::box_on_grid;
 use crate::error::Error;
-use crate::geometry::MaskWindow;
+use crate::geometry::MaskGrid;
 use crate::mask::{detection_mask, query_logits};
 use crate::rle::{compress, encode};
 use crate::select::select;
 use crate::sigmoid::sigmoid;
 use crate::validate::{validate, validate_scores};
-use crate::{Batch, CocoRle, Detection, ImageMeta, ImageResult, Options, Size};
+use crate::{Batch, CocoRle, Detection, ImageMeta, ImageResult, Options};
 
 /// Post-processes a batch with scores computed on the CPU ([`sigmoid`], within 4 ulp
 /// of CUDA's); decisions that those few ulp could flip are reported in
@@ -70,14 +70,10 @@ fn process_image(
     let logits = batch.logits.index_axis(Axis(0), b);
     let selection = select(scores, near.then_some(logits), opts);
     let [_, _, mask_h, mask_w] = batch.masks.shape();
-    let window = MaskWindow::for_image(mask_h, mask_w, meta)
+    let (window, grid) = MaskGrid::for_image(mask_h, mask_w, meta, opts)
         .expect("validate() checked the mask window is non-empty");
-    // The RLE covers the canvas when pasting, else S (§2.7d quirk); image_size is always O.
-    let rle_size: Size = if meta.pastes() {
-        meta.original_size
-    } else {
-        meta.size_after_pre_processing
-    };
+    // Every RLE of the image is encoded on the grid's canvas (§10.2); image_size is O.
+    let rle_size = grid.canvas;
 
     let mut masks: HashMap<u32, CocoRle> = HashMap::new();
     let detections = selection
@@ -87,12 +83,16 @@ fn process_image(
             let c = sel.candidate;
             let q = c.query as usize;
             let bx = batch.boxes.index_axis(Axis(0), b);
-            let xyxy = box_xyxy([bx[[q, 0]], bx[[q, 1]], bx[[q, 2]], bx[[q, 3]]], meta);
+            let xyxy = box_on_grid(
+                [bx[[q, 0]], bx[[q, 1]], bx[[q, 2]], bx[[q, 3]]],
+                meta,
+                &grid,
+            );
             let mask = masks
                 .entry(c.query)
                 .or_insert_with(|| {
                     let (values, dtype) = query_logits(&batch.masks, b, q);
-                    let m = detection_mask(values.view(), dtype, &window, meta, opts.resize);
+                    let m = detection_mask(values.view(), dtype, &window, &grid, opts.resize);
                     CocoRle {
                         size: rle_size,
                         counts: compress(&encode(m.view())),
@@ -111,6 +111,7 @@ fn process_image(
         .collect();
     ImageResult {
         image_size: meta.original_size,
+        mask_size: rle_size,
         detections,
         near_decisions: selection.near,
     }

@@ -93,8 +93,10 @@ impl ImageMeta {
             .unwrap_or(self.inference_size)
     }
 
-    /// Whether the mask is pasted into an original-size canvas (§2.7d): only when
-    /// the static crop offset is non-zero.
+    /// Whether the static crop offset is non-zero (`paste` of SPEC §1.3): the box
+    /// chain adds the offset and, under [`CanvasRule::LegacyOriginCrop`], only then
+    /// is the mask pasted on a canvas. The current rule (§10.2) also builds a canvas
+    /// when `S ≠ O`; [`crate::geometry::MaskGrid`] decides.
     pub fn pastes(&self) -> bool {
         self.static_crop.offset_x > 0 || self.static_crop.offset_y > 0
     }
@@ -119,7 +121,28 @@ pub enum ResizeMode {
     Bilinear,
 }
 
+/// Which canvas rule places the resized mask (SPEC §10.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum CanvasRule {
+    /// inference-models ≥ 0.39.6: a canvas whenever the crop offset is non-zero
+    /// or `S ≠ O`, sized from the encoded grid's ratio to the image; a crop
+    /// anchored at (0, 0) is pasted at (0, 0) of the full canvas.
+    #[default]
+    Current,
+    /// Older releases: a canvas only when the crop offset is non-zero, so a crop
+    /// anchored at (0, 0) encodes an `Hs×Ws` mask while the result declares
+    /// `Ho×Wo` (the old SPEC §2.7d quirk). Requires `masks_resolution_factor == 1`.
+    LegacyOriginCrop,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
 /// Post-processing options shared by every image of a batch.
+///
+/// [`Options::new`] gives Roboflow's defaults; change fields with struct update
+/// syntax: `Options { masks_resolution_factor: 0.5, ..Options::new(80) }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     /// Scalar or per-class threshold.
@@ -133,6 +156,31 @@ pub struct Options {
     pub max_detections: Option<usize>,
     /// Resize flavour.
     pub resize: ResizeMode,
+    /// `masks_resolution_factor` of inference-models 0.39.6 (SPEC §10.1): masks are
+    /// encoded on a grid between the mask window (0.0) and the image (1.0, the
+    /// default). Must be finite and in `[0, 1]`.
+    #[serde(default = "one")]
+    pub masks_resolution_factor: f64,
+    /// The canvas rule (default: the current release's).
+    #[serde(default)]
+    pub canvas: CanvasRule,
+}
+
+impl Options {
+    /// Roboflow's defaults for a model with `num_classes` named classes: threshold
+    /// 0.4 (`INFERENCE_MODELS_RFDETR_DEFAULT_CONFIDENCE`), at most 300 detections,
+    /// no remapping, antialiased resize, factor 1.0, the current canvas rule.
+    pub fn new(num_classes: usize) -> Self {
+        Self {
+            threshold: Threshold::Scalar(0.4),
+            num_classes,
+            class_mapping: None,
+            max_detections: Some(300),
+            resize: ResizeMode::Antialiased,
+            masks_resolution_factor: 1.0,
+            canvas: CanvasRule::Current,
+        }
+    }
 }
 
 /// Mask logits of a batch, `B×Q×Mh×Mw`, in one of the supported dtypes.
@@ -173,11 +221,64 @@ pub struct Batch<'a> {
 /// (SPEC §4.2), byte-identical to pycocotools' `rleToString`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CocoRle {
-    /// Mask size (the canvas, or `S` under the (0,0) static-crop quirk).
+    /// The encoded grid (the image's `mask_size`, SPEC §10.4).
     pub size: Size,
     /// Compressed counts, ASCII bytes 48..=111.
     pub counts: Vec<u8>,
 }
+
+impl CocoRle {
+    /// The compressed counts as text (they are ASCII by construction; bytes that
+    /// are not valid UTF-8 would only come from a hand-built value and give `""`).
+    pub fn counts_str(&self) -> &str {
+        std::str::from_utf8(&self.counts).unwrap_or("")
+    }
+}
+
+/// A detection's box `[x1, y1, x2, y2]` in the encoded grid's pixels (SPEC §10.3).
+///
+/// Integer (rounded half to even) exactly when the encoded grid is the image
+/// (`mask_size == image_size`), as the package's `finalize_instance_segmentation_boxes`;
+/// otherwise float32, unrounded. Equality compares bits, so NaN equals the same NaN
+/// and `-0.0 ≠ 0.0`: the exactness tests need exactly that.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub enum Xyxy {
+    /// Rounded to int32 (image grid).
+    Int([i32; 4]),
+    /// float32 in mask-grid coordinates.
+    F32([f32; 4]),
+}
+
+impl Xyxy {
+    /// The coordinates as f32 (the integers converted exactly: they are ≤ 2^24 in
+    /// practice; larger ones round like any int → f32 conversion).
+    pub fn to_f32(self) -> [f32; 4] {
+        match self {
+            Xyxy::Int(v) => v.map(|c| c as f32),
+            Xyxy::F32(v) => v,
+        }
+    }
+
+    /// The integer box, if this is one.
+    pub fn as_int(self) -> Option<[i32; 4]> {
+        match self {
+            Xyxy::Int(v) => Some(v),
+            Xyxy::F32(_) => None,
+        }
+    }
+}
+
+impl PartialEq for Xyxy {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Xyxy::Int(a), Xyxy::Int(b)) => a == b,
+            (Xyxy::F32(a), Xyxy::F32(b)) => a.map(f32::to_bits) == b.map(f32::to_bits),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Xyxy {}
 
 /// One detection of an image, in the reference order (§2.5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,8 +291,8 @@ pub struct Detection {
     pub class_id: i32,
     /// Sigmoid score, float32 bits as the oracle computes them.
     pub score: f32,
-    /// Box `[x1, y1, x2, y2]` (§2.6).
-    pub xyxy: [i32; 4],
+    /// Box `[x1, y1, x2, y2]` (§2.6, §10.3).
+    pub xyxy: Xyxy,
     /// The mask as compressed COCO RLE.
     pub mask: CocoRle,
 }
@@ -222,8 +323,12 @@ pub struct NearDecision {
 /// Result of one image (§2.8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageResult {
-    /// `(Ho, Wo)`: the size the mask container declares.
+    /// `(Ho, Wo)`: the original image size.
     pub image_size: Size,
+    /// The grid every mask of this image is encoded on (the COCO `size`); differs
+    /// from `image_size` when `masks_resolution_factor < 1` (SPEC §10.4) or under
+    /// [`CanvasRule::LegacyOriginCrop`] with a crop anchored at (0, 0).
+    pub mask_size: Size,
     /// Detections in the reference order.
     pub detections: Vec<Detection>,
     /// Decisions that may differ from CUDA because CPU scores are not bit-exact.

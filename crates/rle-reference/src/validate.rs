@@ -4,10 +4,12 @@
 //! Invariants: after `validate` returns `Ok`, the pipeline cannot fail or panic:
 //! shapes agree, every size is ≥ 1, `Q*C` and each mask canvas `H*W` fit in `u32`
 //! (flat indices and RLE counts are u32), scales are finite and positive, the
-//! threshold is usable, the paste fits, the mask window is non-empty, no longer than
-//! [`MAX_RESIZE_AXIS`] on either axis and at most `u32::MAX` pixels, the resize target
-//! `S` is no longer than [`MAX_RESIZE_AXIS`] either, and the CUDA resize would accept
-//! the shape (SPEC §3.5). Tensor *values* are never inspected: NaN and infinities are
+//! threshold is usable, `masks_resolution_factor` is in `[0, 1]` (1 under the legacy
+//! canvas rule), the paste fits (legacy rule; the current rule's canvas holds it by
+//! construction) and the §10.2 canvas has at most `u32::MAX` pixels, the mask window is
+//! non-empty, no longer than [`MAX_RESIZE_AXIS`] on either axis and at most `u32::MAX`
+//! pixels, `S` is no longer than [`MAX_RESIZE_AXIS`] either (the target `T` lies
+//! between the window and `S`), and the CUDA resize would accept window → `T` (SPEC §3.5). Tensor *values* are never inspected: NaN and infinities are
 //! data (§5). Nothing passed in is mutated.
 //!
 //! Per-class thresholds (SPEC §1.2, §2.4): any **non-empty** table is accepted,
@@ -21,9 +23,9 @@
 use ndarray::ArrayView3;
 
 use crate::error::Error;
-use crate::geometry::{MaskPads, MaskWindow};
+use crate::geometry::{MaskGrid, MaskPads, MaskWindow};
 use crate::resize::limits::{aa_shared_memory_bytes, aa_supported, CUDA_SHARED_MEMORY_PER_BLOCK};
-use crate::{Batch, ImageMeta, Options, ResizeMode, Size, Threshold};
+use crate::{Batch, CanvasRule, ImageMeta, Options, ResizeMode, Size, Threshold};
 
 /// Longest resize axis (input window or target `S`, in pixels) accepted: `2^23`.
 ///
@@ -155,6 +157,23 @@ fn options_ok(opts: &Options) -> Result<(), Error> {
             }
         }
     }
+    let factor = opts.masks_resolution_factor;
+    // The package's own check (`not 0.0 <= f <= 1.0`), which also rejects NaN.
+    if !(0.0..=1.0).contains(&factor) {
+        return Err(Error::InvalidOption {
+            field: "opts.masks_resolution_factor".into(),
+            reason: format!("must be finite and in [0.0, 1.0], got {factor}"),
+        });
+    }
+    if opts.canvas == CanvasRule::LegacyOriginCrop && factor != 1.0 {
+        return Err(Error::InvalidOption {
+            field: "opts.canvas".into(),
+            reason: format!(
+                "the legacy (0,0)-crop canvas rule predates masks_resolution_factor and needs \
+                 it to be 1.0, got {factor}"
+            ),
+        });
+    }
     if let Some(mapping) = &opts.class_mapping {
         let max = i64::from(i32::MAX);
         if let Some(i) = mapping.iter().position(|&v| !(-1..=max).contains(&v)) {
@@ -173,7 +192,7 @@ fn meta_ok(
     meta: &ImageMeta,
     mask_h: usize,
     mask_w: usize,
-    mode: ResizeMode,
+    opts: &Options,
 ) -> Result<(), Error> {
     let field = format!("metas[{i}]");
     size_ok(&format!("{field}.original_size"), meta.original_size)?;
@@ -203,7 +222,9 @@ fn meta_ok(
         meta.original_size,
         meta.static_crop,
     );
-    if meta.pastes() {
+    // Only the legacy rule pastes on an O-sized canvas; the current one sizes the
+    // canvas to hold the pasted mask (§10.2).
+    if opts.canvas == CanvasRule::LegacyOriginCrop && meta.pastes() {
         let axes = [
             ("x", crop.offset_x, s.width, o.width),
             ("y", crop.offset_y, s.height, o.height),
@@ -246,6 +267,9 @@ fn meta_ok(
         MAX_RESIZE_AXIS,
         axis_why,
     )?;
+    // The canvas of §10.2 must be indexable like any mask (H*W fits u32); check
+    // it in i64 before MaskGrid builds it.
+    canvas_ok(&field, meta, &window, opts)?;
     let window_field = format!("{field} mask window after pads");
     at_most(
         format!("{window_field} (height)"),
@@ -264,19 +288,51 @@ fn meta_ok(
         window.height as u64,
         window.width as u64,
     )?;
-    let (out_h, out_w) = (s.height as usize, s.width as usize);
-    if mode == ResizeMode::Antialiased && !aa_supported(window.height, window.width, out_h, out_w) {
+    let t = MaskGrid::target(window.height, window.width, s, opts.masks_resolution_factor);
+    let (out_h, out_w) = (t.height as usize, t.width as usize);
+    if opts.resize == ResizeMode::Antialiased
+        && !aa_supported(window.height, window.width, out_h, out_w)
+    {
         return Err(Error::DownscaleTooExtreme {
             field: format!("{field}.size_after_pre_processing"),
             in_h: window.height,
             in_w: window.width,
-            out_h: s.height,
-            out_w: s.width,
+            out_h: t.height,
+            out_w: t.width,
             required: aa_shared_memory_bytes(window.height, window.width, out_h, out_w),
             limit: CUDA_SHARED_MEMORY_PER_BLOCK,
         });
     }
     Ok(())
+}
+
+/// The §10.2 canvas of one image, computed in i64 (before [`MaskGrid`] narrows it
+/// to u32): each side and `H*W` must fit u32.
+fn canvas_ok(
+    field: &str,
+    meta: &ImageMeta,
+    window: &MaskWindow,
+    opts: &Options,
+) -> Result<(), Error> {
+    if opts.canvas == CanvasRule::LegacyOriginCrop {
+        return Ok(()); // O or S, both checked above
+    }
+    let (s, o, crop) = (
+        meta.size_after_pre_processing,
+        meta.original_size,
+        meta.static_crop,
+    );
+    let t = MaskGrid::target(window.height, window.width, s, opts.masks_resolution_factor);
+    let side = |len: u32, t_len: u32, s_len: u32, off: u32| -> u64 {
+        let r = f64::from(t_len) / f64::from(s_len);
+        let scaled = (f64::from(len) * r).round_ties_even();
+        let placed = (f64::from(off) * r).round_ties_even() + f64::from(t_len);
+        // Both are finite and ≥ 0: lengths ≤ u32::MAX times a ratio ≤ u32::MAX.
+        scaled.max(placed).max(1.0) as u64
+    };
+    let hc = side(o.height, t.height, s.height, crop.offset_y);
+    let wc = side(o.width, t.width, s.width, crop.offset_x);
+    product_fits_u32(format!("{field} mask canvas (H*W)"), hc, wc)
 }
 
 /// Checks everything [`crate::postprocess`] relies on; see the module header.
@@ -290,7 +346,7 @@ pub fn validate(batch: &Batch<'_>, metas: &[ImageMeta], opts: &Options) -> Resul
     }
     options_ok(opts)?;
     for (i, meta) in metas.iter().enumerate() {
-        meta_ok(i, meta, mask_h, mask_w, opts.resize)?;
+        meta_ok(i, meta, mask_h, mask_w, opts)?;
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Whole-pipeline behaviour of SPEC §2.7–§2.8 and §5: empty results, the (0,0)
-//! static-crop quirk, shared masks, no resize at equal size, f16 rounding before
+//! Whole-pipeline behaviour of SPEC §2.7–§2.8, §5 and §10: empty results, the (0,0)
+//! static-crop quirk (legacy rule) and its current canvas, shared masks, no resize at equal size, f16 rounding before
 //! `> 0`, independent images in a batch, and near decisions only for CPU scores.
 
 mod common;
@@ -10,8 +10,8 @@ use ndarray::{s, Array3, Array4};
 use rle_reference::rle::{decode, decompress};
 use rle_reference::sigmoid::sigmoid;
 use rle_reference::{
-    postprocess, postprocess_with_scores, Batch, ImageMeta, MaskLogits, ResizeMode, Size,
-    StaticCrop, Threshold,
+    postprocess, postprocess_with_scores, Batch, CanvasRule, ImageMeta, MaskLogits, Options,
+    ResizeMode, Size, StaticCrop, Threshold,
 };
 
 #[test]
@@ -25,8 +25,9 @@ fn empty_result_keeps_the_image_size() {
 }
 
 #[test]
-fn crop_anchored_at_origin_encodes_the_crop_size() {
-    // §2.7d quirk: offset (0, 0), crop 10×12 of a 16×20 image → RLE of 10×12, image_size 16×20.
+fn crop_anchored_at_origin_encodes_the_crop_size_under_the_legacy_rule() {
+    // Old §2.7d quirk (releases before 0.39.6): offset (0, 0), crop 10×12 of a 16×20
+    // image → RLE of 10×12, image_size 16×20; integer boxes clamped to the image.
     let t = spec_e2e_tensors();
     let mut meta = spec_e2e_case1();
     meta.original_size = Size::new(16, 20);
@@ -36,14 +37,42 @@ fn crop_anchored_at_origin_encodes_the_crop_size() {
         width: 12,
         height: 10,
     };
-    let got = postprocess(&t.batch(), std::slice::from_ref(&meta), &spec_e2e_options()).unwrap();
+    let legacy = Options {
+        canvas: CanvasRule::LegacyOriginCrop,
+        ..spec_e2e_options()
+    };
+    let got = postprocess(&t.batch(), std::slice::from_ref(&meta), &legacy).unwrap();
     assert_eq!(got[0].image_size, Size::new(16, 20));
+    assert_eq!(got[0].mask_size, Size::new(10, 12));
     let alone = postprocess(&t.batch(), &[spec_e2e_case1()], &spec_e2e_options()).unwrap();
     for (d, a) in got[0].detections.iter().zip(&alone[0].detections) {
         assert_eq!(d.mask.size, Size::new(10, 12));
         assert_eq!(
             d.mask.counts, a.mask.counts,
             "same mask as the uncropped stretch case"
+        );
+        assert_eq!(d.xyxy, a.xyxy);
+    }
+
+    // The current rule (§10.2) pastes the same mask at (0, 0) of the 16×20 canvas.
+    let got = postprocess(&t.batch(), std::slice::from_ref(&meta), &spec_e2e_options()).unwrap();
+    assert_eq!(got[0].mask_size, Size::new(16, 20));
+    for (d, a) in got[0].detections.iter().zip(&alone[0].detections) {
+        assert_eq!(d.mask.size, Size::new(16, 20));
+        let small = decode(&decompress(&a.mask.counts).unwrap(), Size::new(10, 12)).unwrap();
+        let big = decode(&decompress(&d.mask.counts).unwrap(), Size::new(16, 20)).unwrap();
+        assert_eq!(big.slice(s![..10, ..12]), small, "the crop sits at (0, 0)");
+        assert!(
+            !big.slice(s![10.., ..]).iter().any(|&v| v),
+            "nothing below the crop"
+        );
+        assert!(
+            !big.slice(s![.., 12..]).iter().any(|&v| v),
+            "nothing right of the crop"
+        );
+        assert_eq!(
+            d.xyxy, a.xyxy,
+            "boxes: the same chain, clamp bound 16×20 ≥ the box"
         );
     }
 }

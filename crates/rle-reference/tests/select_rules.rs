@@ -14,6 +14,7 @@ fn opts(threshold: Threshold, num_classes: usize, mapping: Option<Vec<i64>>) -> 
         class_mapping: mapping,
         max_detections: None,
         resize: ResizeMode::Antialiased,
+        ..Options::new(0)
     }
 }
 

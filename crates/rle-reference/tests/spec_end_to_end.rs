@@ -22,7 +22,7 @@ fn summary(r: &ImageResult) -> Vec<(u32, i32, u32, [i32; 4], String, Size)> {
                 d.query,
                 d.class_id,
                 d.score.to_bits(),
-                d.xyxy,
+                d.xyxy.as_int().expect("factor 1: integer boxes"),
                 rle,
                 d.mask.size,
             )

@@ -5,7 +5,7 @@
 //! detections sit on distinct queries with scores between sigmoid(0.5) and
 //! sigmoid(8), over a background of scores below sigmoid(−3).
 
-use rle_reference::{ImageMeta, Options, ResizeMode, Size, Threshold};
+use rle_reference::{ImageMeta, Options, Size};
 
 use super::hash::{draw, key, uniform};
 use super::recipe::{LogitSet, MaskDtype, Recipe, SynthRecipe, Value};
@@ -124,13 +124,7 @@ pub fn frame_case(
         });
     }
     let inference = Size::new(model.resolution, model.resolution);
-    let opts = Options {
-        threshold: Threshold::Scalar(0.4),
-        num_classes: model.columns - 1,
-        class_mapping: None,
-        max_detections: Some(300),
-        resize: ResizeMode::Antialiased,
-    };
+    let opts = Options::new(model.columns - 1);
     (
         Recipe::Synth(r),
         vec![stretch(frame, inference, None)],

@@ -3,15 +3,18 @@
 //!
 //! Every choice comes from one hash stream of the seed, so a failing seed is a
 //! complete reproduction. The draws cover every metadata kind of SPEC §8.2
-//! (stretch, static crop with and without the (0,0)-anchored quirk, letterbox,
-//! center crop with negative pads), scalar and per-class thresholds, remapping
+//! (stretch, static crop anchored at (0,0) or not, letterbox, center crop with
+//! negative pads), `masks_resolution_factor` (0, 0.25, 0.5, 0.999, random, 1) and
+//! both canvas rules, scalar and per-class thresholds, remapping
 //! with `L` below, at and above `C`, `max_detections`, both resize modes and the
 //! three mask dtypes, with detection lists that include ties at 1.0, NaN/inf
 //! logits, multi-class queries, special mask values and boxes leaving [0, 1].
 //! Invariant: the returned case passes `rle_reference::validate`.
 
 use ndarray::{ArrayView3, ArrayView4, ShapeBuilder};
-use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
+use rle_reference::{
+    Batch, CanvasRule, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold,
+};
 
 use super::hash::{draw, key};
 use super::recipe::{
@@ -223,12 +226,28 @@ fn random_options(d: &mut Draws, c: usize) -> Options {
     } else {
         ResizeMode::Antialiased
     };
+    // inference-models 0.39.6's masks_resolution_factor (SPEC §10.1): the
+    // interesting points (0 = the mask window itself, just below 1) and random ones.
+    let masks_resolution_factor = if d.percent(50) {
+        1.0
+    } else {
+        let random = d.sixty_fourths(0.0, 1.0);
+        d.pick(&[0.0, 0.25, 0.5, 0.999, random])
+    };
+    // The legacy (0,0)-crop rule of older releases exists only at factor 1.
+    let canvas = if masks_resolution_factor == 1.0 && d.percent(8) {
+        CanvasRule::LegacyOriginCrop
+    } else {
+        CanvasRule::Current
+    };
     Options {
         threshold,
         num_classes,
         class_mapping,
         max_detections,
         resize,
+        masks_resolution_factor,
+        canvas,
     }
 }
 

@@ -368,7 +368,8 @@ pub unsafe extern "ptx-kernel" fn rle_select(
                 column: f % cols,
                 class_id: *s(KEPT_CLASS + p as usize) as i32,
                 score_bits: key_score(key).to_bits(),
-                xyxy: box_xyxy([*bx, *bx.add(1), *bx.add(2), *bx.add(3)], img),
+                xyxy_bits: box_xyxy([*bx, *bx.add(1), *bx.add(2), *bx.add(3)], img)
+                    .map(f32::to_bits),
                 ..DetRecord::default()
             };
             p += nt;

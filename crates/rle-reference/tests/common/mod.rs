@@ -55,6 +55,7 @@ pub fn spec_e2e_options() -> Options {
         class_mapping: None,
         max_detections: None,
         resize: ResizeMode::Antialiased,
+        ..Options::new(0)
     }
 }
 
@@ -93,6 +94,7 @@ pub fn options(threshold: f64, num_classes: usize) -> Options {
         class_mapping: None,
         max_detections: None,
         resize: ResizeMode::Antialiased,
+        ..Options::new(0)
     }
 }
 
