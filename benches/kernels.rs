@@ -23,7 +23,7 @@ mod support;
 use criterion::{Criterion, Throughput};
 use ndarray::{Array2, Axis as NdAxis};
 use rle_host::{Kernel, Postprocessor};
-use rle_reference::geometry::MaskWindow;
+use rle_reference::geometry::{MaskGrid, MaskWindow};
 use rle_reference::mask::{detection_mask, query_logits, MaskDtype};
 use rle_reference::rle::{compress, encode};
 use rle_reference::{select, sigmoid};
@@ -91,8 +91,8 @@ fn bench_gpu_config(
 
 /// One image's kept detections and what the CPU steps after selection need.
 struct Kept {
-    /// `(mask logits widened to f32, window, image index)` per detection.
-    masks: Vec<(Array2<f32>, MaskWindow, usize)>,
+    /// `(mask logits widened to f32, window, encoded grid)` per detection.
+    masks: Vec<(Array2<f32>, MaskWindow, MaskGrid)>,
 }
 
 /// The selection step of the reference on every image of `input`.
@@ -111,12 +111,12 @@ fn kept(input: &Input) -> (Kept, MaskDtype) {
     let mut dtype = MaskDtype::F32;
     let mut masks = Vec::new();
     for (b, sel) in cpu_select(input).iter().enumerate() {
-        let window = MaskWindow::for_image(mask_h, mask_w, &input.metas[b])
+        let (window, grid) = MaskGrid::for_image(mask_h, mask_w, &input.metas[b], &input.opts)
             .expect("benchmark metadata leave a non-empty mask window");
         for k in &sel.kept {
             let (m, d) = query_logits(&batch.masks, b, k.candidate.query as usize);
             dtype = d;
-            masks.push((m, window, b));
+            masks.push((m, window, grid));
         }
     }
     (Kept { masks }, dtype)
@@ -125,7 +125,7 @@ fn kept(input: &Input) -> (Kept, MaskDtype) {
 fn cpu_masks(input: &Input, kept: &Kept, dtype: MaskDtype) -> Vec<Array2<bool>> {
     kept.masks
         .iter()
-        .map(|(m, w, b)| detection_mask(m.view(), dtype, w, &input.metas[*b], input.opts.resize))
+        .map(|(m, w, g)| detection_mask(m.view(), dtype, w, g, input.opts.resize))
         .collect()
 }
 

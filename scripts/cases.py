@@ -20,10 +20,12 @@ FRAMES = {"312x176": (176, 312), "1280x720": (720, 1280), "1920x1080": (1080, 19
           "3840x2160": (2160, 3840)}
 
 
-def opts(threshold=0.4, num_classes=COCO_COLUMNS - 1, mapping=None, max_det=None, resize="Antialiased"):
+def opts(threshold=0.4, num_classes=COCO_COLUMNS - 1, mapping=None, max_det=None, resize="Antialiased",
+         factor=1.0, canvas="Current"):
     thr = {"PerClass": threshold} if isinstance(threshold, list) else {"Scalar": threshold}
     return {"threshold": thr, "num_classes": num_classes, "class_mapping": mapping,
-            "max_detections": max_det, "resize": resize}
+            "max_detections": max_det, "resize": resize, "masks_resolution_factor": factor,
+            "canvas": canvas}
 
 
 def logit(x):
@@ -57,13 +59,13 @@ def case(name, description, recipe, metas, options):
             "options": options}
 
 
-def model_case(name, desc, model, frame, n_det=8, meta=None, **kw):
+def model_case(name, desc, model, frame, n_det=8, meta=None, options=None, **kw):
     q, m, inf = MODELS[model]
     rng = random.Random(name)
     o = FRAMES[frame] if isinstance(frame, str) else frame
     md = meta or M.stretch(o, (inf, inf))
     r = synth(name, 1, q, COCO_COLUMNS, m, logits=dets(rng, 0, q, COCO_COLUMNS - 1, n_det), **kw)
-    return case(name, desc, r, [md], opts())
+    return case(name, desc, r, [md], options or opts())
 
 
 def f32_bits(v):
@@ -135,8 +137,10 @@ def geometry_cases():
                    meta=cc((501, 333), (400, 400))),
         model_case("static_crop_offset", "static crop (10%,5%)–(90%,95%) of 1920×1080, stretch, pasted into the frame", "medium", "1920x1080",
                    meta=M.stretch(fr, (inf, inf), crop=sc)),
-        model_case("static_crop_origin_quirk", "static crop anchored at (0,0), 50%×60%: no paste, RLE of the crop size", "medium", "1920x1080",
-                   meta=M.stretch(fr, (inf, inf), crop=quirk)),
+        model_case("static_crop_origin_quirk", "legacy canvas rule (releases before 0.39.6): static crop anchored at (0,0), 50%×60%: no paste, RLE of the crop size",
+                   "medium", "1920x1080", meta=M.stretch(fr, (inf, inf), crop=quirk), options=opts(canvas="LegacyOriginCrop")),
+        model_case("static_crop_origin", "0.39.6 canvas: static crop anchored at (0,0), 50%×60%, pasted at (0,0) of the full frame",
+                   "medium", "1920x1080", meta=M.stretch(fr, (inf, inf), crop=quirk)),
         model_case("static_crop_letterbox", "static crop + letterbox into 640×480 dataset dims", "medium", "1920x1080",
                    meta=lb(fr, (480, 640), crop=sc)),
         model_case("static_crop_center_crop", "static crop + center crop into 640×640 (negative pads) pasted", "medium", "1920x1080",
@@ -313,9 +317,41 @@ def batch_cases():
     return [case(name, "batch of 3 images with stretch, letterbox and center-crop metadata", r, metas, opts())]
 
 
+def factor_cases():
+    """inference-models 0.39.6's masks_resolution_factor (SPEC §10)."""
+    q, m, inf = MODELS["medium"]
+    fr = FRAMES["1920x1080"]
+    sc = M.static_crop_px(fr, (10, 5, 90, 95))
+    quirk = M.static_crop_px(fr, (0, 0, 50, 60))
+    cs = [model_case(f"factor_{tag}_1920x1080", f"masks_resolution_factor {f}: stretch 1920×1080", "medium", "1920x1080",
+                     options=opts(factor=f))
+          for tag, f in (("0", 0.0), ("0_25", 0.25), ("0_5", 0.5), ("0_999", 0.999))]
+    cs += [
+        model_case("factor_0_5_static_crop", "factor 0.5 with a static crop (10%,5%)–(90%,95%): scaled canvas and offset",
+                   "medium", "1920x1080", meta=M.stretch(fr, (inf, inf), crop=sc), options=opts(factor=0.5)),
+        model_case("factor_0_25_static_crop_origin", "factor 0.25 with a static crop anchored at (0,0)", "medium", "1920x1080",
+                   meta=M.stretch(fr, (inf, inf), crop=quirk), options=opts(factor=0.25)),
+        model_case("factor_0_5_letterbox", "factor 0.5, letterbox 1280×720 into 640×640", "medium", "1280x720",
+                   meta=M.letterbox((720, 1280), (inf, inf), (640, 640)), options=opts(factor=0.5)),
+        model_case("factor_0_5_center_crop", "factor 0.5, center crop 480×800 into 640×640 (pads of both signs)", "medium", (480, 800),
+                   meta=M.center_crop((480, 800), (inf, inf), (640, 640)), options=opts(factor=0.5)),
+        model_case("factor_0_5_image_smaller_than_grid", "factor 0.5, a 64×48 image below the 108×108 mask grid (target between)",
+                   "medium", (48, 64), options=opts(factor=0.5)),
+        model_case("factor_0_3_xxlarge_312x176", "factor 0.3, 2xlarge 192×192 masks on 312×176: downsampling on one axis",
+                   "2xlarge", "312x176", options=opts(factor=0.3)),
+    ]
+    name = "factor_0_5_per_class_thresholds"
+    rng = random.Random(name)
+    thr = [logit(rng.uniform(0.2, 0.8)) for _ in range(COCO_COLUMNS - 1)]
+    r = synth(name, 1, q, COCO_COLUMNS, m, logits=dets(rng, 0, q, COCO_COLUMNS - 1, 12, lo=-0.5, hi=3.0))
+    cs.append(case(name, "factor 0.5 with per-class thresholds", r, [M.stretch(FRAMES["1280x720"], (inf, inf))],
+                   opts(threshold=thr, factor=0.5)))
+    return cs
+
+
 def all_cases():
     cs = spec_cases() + frame_cases() + geometry_cases() + selection_cases() + mask_cases() \
-        + dtype_mode_cases() + batch_cases()
+        + dtype_mode_cases() + batch_cases() + factor_cases()
     names = [c["name"] for c in cs]
     assert len(names) == len(set(names)), "duplicate case names"
     return cs

@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Generate the PyTorch-verified fixtures under fixtures/ (see fixtures/MANIFEST.md).
+"""Generate the fixtures under fixtures/ (see fixtures/MANIFEST.md) from the released
+inference-models package on CUDA (its torch path), cross-checked against our own
+transcription scripts/oracle.py, which alone serves the cases the package cannot run
+(plain bilinear, the legacy canvas rule).
 
 On the GPU machine (the oracle; torch + torchvision on CUDA, pycocotools from .whl/):
 
@@ -36,6 +39,7 @@ import torchvision  # noqa: E402
 
 import cases  # noqa: E402
 import oracle  # noqa: E402
+import package_oracle  # noqa: E402
 import raw_fixtures  # noqa: E402
 import rle  # noqa: E402
 import synth  # noqa: E402
@@ -44,7 +48,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def provenance(device):
-    p = {"torch": torch.__version__, "torchvision": torchvision.__version__, "numpy": np.__version__,
+    try:
+        from importlib.metadata import version
+        im = version("inference-models")
+    except Exception:  # noqa: BLE001 - the dry run may have no package
+        im = None
+    p = {"inference_models": im, "torch": torch.__version__, "torchvision": torchvision.__version__, "numpy": np.__version__,
          "python": platform.python_version(), "device": str(device)}
     if device.type == "cuda":
         p["gpu"] = torch.cuda.get_device_name(device)
@@ -67,6 +76,39 @@ def dump(path, obj, compact=False):
         f.write("\n")
 
 
+PACKAGE_FIELDS = ("class_id", "score_bits", "xyxy", "xyxy_bits", "mask_size", "counts")
+
+
+def merge(pkg, own):
+    """The package's records with (query, column, logit_bits) from our oracle.
+
+    Returns (images, differences). Where the two agree on everything the package
+    reports, our record is taken whole; where they differ, the package wins (its
+    fields replace ours) and the difference is reported (docs/SPEC-NOTES.md)."""
+    images, diffs = [], []
+    for b, (p, o) in enumerate(zip(pkg, own)):
+        for k in ("image_size", "mask_size"):
+            if list(p[k]) != list(o[k]):
+                diffs.append(f"image {b}: {k} package {p[k]} vs ours {o[k]}")
+        if len(p["detections"]) != len(o["detections"]):
+            diffs.append(f"image {b}: {len(p['detections'])} detections vs ours {len(o['detections'])}")
+        dets = []
+        for i, pd in enumerate(p["detections"]):
+            od = o["detections"][i] if i < len(o["detections"]) else {"query": 0, "column": 0, "logit_bits": 0}
+            for k in PACKAGE_FIELDS:
+                if pd.get(k) != od.get(k):
+                    diffs.append(f"image {b} det {i}: {k} package {pd.get(k)} vs ours {od.get(k)}")
+            d = dict(od)
+            for k in PACKAGE_FIELDS + ("xyxy_approx",):
+                d.pop(k, None)
+                if k in pd:
+                    d[k] = pd[k]
+            dets.append(d)
+        images.append({"image_size": list(p["image_size"]), "mask_size": list(p["mask_size"]),
+                       "boxes": p["boxes"], "detections": dets})
+    return images, diffs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output folder (e.g. fixtures or $OUT/fixtures)")
@@ -74,6 +116,8 @@ def main():
     ap.add_argument("--only", nargs="*", help="case names to run (default: all)")
     ap.add_argument("--archive", help="where to write the .tar.gz (default: <out>.tar.gz)")
     ap.add_argument("--allow-cpu-into-repo", action="store_true")
+    ap.add_argument("--own-oracle", action="store_true",
+                    help="use scripts/oracle.py only (no inference-models; dry runs)")
     a = ap.parse_args()
 
     device = torch.device(a.device)
@@ -89,13 +133,26 @@ def main():
     prov = provenance(device)
     t0 = time.time()
     written = []
+    findings = []
     for c in cases.all_cases():
         if a.only and c["name"] not in a.only:
             continue
         t1 = time.time()
         tensors = synth.generate(c["recipe"])
-        images = oracle.run_case(tensors, c["metas"], c["options"], device)
-        rec = dict(c, hashes=synth.hashes(tensors), images=images, provenance=prov)
+        own = oracle.run_case(tensors, c["metas"], c["options"], device)
+        o = c["options"]
+        if o["resize"] == "Antialiased" and o.get("canvas", "Current") == "Current" and not a.own_oracle:
+            logits, boxes, masks = oracle.to_device(tensors, device)
+            pkg = package_oracle.run_case(logits, boxes, masks, c["metas"], o, device)
+            images, diffs = merge(pkg, own)
+            source = "inference-models torch path (query/column from scripts/oracle.py)"
+            for d in diffs:
+                print(f"FINDING {c['name']}: {d}", flush=True)
+                findings.append(f"{c['name']}: {d}")
+        else:
+            images = own
+            source = "scripts/oracle.py (the package has no entry point for this case)"
+        rec = dict(c, hashes=synth.hashes(tensors), images=images, provenance=dict(prov, oracle=source))
         path = os.path.join(out, "cases", c["name"] + ".json")
         dump(path, rec)
         written.append(path)
@@ -114,6 +171,7 @@ def main():
         for p in written:
             tar.add(p, arcname=os.path.relpath(p, os.path.dirname(out)))
     size = sum(os.path.getsize(p) for p in written)
+    print(f"package vs scripts/oracle.py: {len(findings)} differences")
     print(f"{len(written)} files, {size / 1e6:.2f} MB, archive {archive}, {time.time() - t0:.1f}s total")
 
 

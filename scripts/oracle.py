@@ -1,4 +1,10 @@
-"""The PyTorch oracle: SPEC.md §2 written as plain torch operations on a device.
+"""Our own torch transcription of SPEC §2 and §10, for what the package cannot do.
+
+Since inference-models 0.39.6 the released package is the oracle
+(scripts/package_oracle.py). This file remains for three things the package has no
+entry point for: plain-bilinear resize fixtures (rf-detr's own flavour), the legacy
+(0,0)-crop canvas rule of older releases, and the (query, column) each detection came
+from; gen_fixtures.py checks that it agrees with the package on every other fixture.
 
 Written from the specification, not copied from roboflow/inference. Every step
 that SPEC.md pins down as "a separate float32 tensor op" is one here (the box
@@ -73,8 +79,39 @@ def select(scores, opts):
     return s, oc, qq, cc
 
 
-def boxes_xyxy(b, meta):
-    """§2.6: n×4 cxcywh f32 -> n×4 int32, one tensor op per step."""
+def grid(h, w, meta, opts):
+    """SPEC §10.1-10.3 for a window of h×w: (target, canvas, (offy, offx), box scale (sw, sh),
+    box offset (ox, oy) or None, clamp (w, h), int boxes)."""
+    s, o = meta["size_after_pre_processing"], meta["original_size"]
+    hs, ws, ho, wo = s["height"], s["width"], o["height"], o["width"]
+    c = meta["static_crop"]
+    oy, ox = c["offset_y"], c["offset_x"]
+    f = opts.get("masks_resolution_factor", 1.0)
+    if opts.get("canvas", "Current") == "LegacyOriginCrop":
+        paste = ox > 0 or oy > 0
+        return ((hs, ws), (ho, wo) if paste else (hs, ws), (oy, ox) if paste else (0, 0),
+                (meta["scale_width"], meta["scale_height"]), (ox, oy) if paste else None, (wo, ho), True)
+    if f >= 1.0:
+        ht, wt = hs, ws
+    else:
+        ht, wt = max(1, round(h * (1 - f) + hs * f)), max(1, round(w * (1 - f) + ws * f))
+    needs = ox > 0 or oy > 0 or (hs, ws) != (ho, wo)
+    if needs:
+        sh, sw = ht / hs, wt / ws
+        offy, offx = round(oy * sh), round(ox * sw)
+        canvas = (max(1, round(ho * sh), offy + ht), max(1, round(wo * sw), offx + wt))
+    else:
+        offy, offx, canvas = 0, 0, (ht, wt)
+    sw_, sh_ = meta["scale_width"], meta["scale_height"]
+    if (ht, wt) != (hs, ws):
+        sw_ = sw_ * (ws / wt)
+        sh_ = sh_ * (hs / ht)
+    off = (offx, offy) if needs and (offx or offy) else None
+    return (ht, wt), canvas, (offy, offx), (sw_, sh_), off, (canvas[1], canvas[0]), canvas == (ho, wo)
+
+
+def boxes_xyxy(b, meta, g):
+    """§2.6 / §10.3: n×4 cxcywh f32 -> n×4 f32 (clamped, unrounded), one tensor op per step."""
     dev = b.device
     d = meta["nonsquare_intermediate_size"] or meta["inference_size"]
     cx, cy, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
@@ -84,15 +121,14 @@ def boxes_xyxy(b, meta):
     f = lambda v: torch.tensor(v, dtype=torch.float32, device=dev)
     xyxy = xyxy * f([d["width"], d["height"], d["width"], d["height"]])
     xyxy = xyxy - f([meta["pad_left"], meta["pad_top"], meta["pad_left"], meta["pad_top"]])
-    sw, sh = meta["scale_width"], meta["scale_height"]
+    sw, sh = g[3]
     xyxy = xyxy / f([sw, sh, sw, sh])
-    ox, oy = meta["static_crop"]["offset_x"], meta["static_crop"]["offset_y"]
-    if ox > 0 or oy > 0:
+    if g[4] is not None:
+        ox, oy = g[4]
         xyxy = xyxy + f([ox, oy, ox, oy])
-    o = meta["original_size"]
-    xyxy = torch.stack([xyxy[:, 0].clamp(0, o["width"]), xyxy[:, 1].clamp(0, o["height"]),
-                        xyxy[:, 2].clamp(0, o["width"]), xyxy[:, 3].clamp(0, o["height"])], dim=1)
-    return torch.round(xyxy).to(torch.int32)
+    cw, ch = g[5]
+    mx = f([cw, ch, cw, ch])
+    return xyxy.clamp(min=torch.zeros_like(mx), max=mx)
 
 
 def mask_pads(mh, mw, meta):
@@ -136,31 +172,37 @@ def image_result(logits, boxes, masks, meta, opts):
     scores = torch.sigmoid(logits)
     s, oc, qq, cc = select(scores, opts)
     o = meta["original_size"]
-    out = {"image_size": [o["height"], o["width"]], "detections": []}
+    mh, mw = masks.shape[-2], masks.shape[-1]
+    t, b_, l, r = mask_pads(mh, mw, meta)
+    g = grid(max(1, mh - t - b_), max(1, mw - l - r), meta, opts)
+    (ht, wt), canvas, (offy, offx) = g[0], g[1], g[2]
+    out = {"image_size": [o["height"], o["width"]], "mask_size": list(canvas),
+           "boxes": "int" if g[6] else "f32", "detections": []}
     if s.numel() == 0:
         return out
-    xyxy = boxes_xyxy(boxes[qq], meta).cpu().numpy()
+    fb = boxes_xyxy(boxes[qq], meta, g)
+    xyxy = torch.round(fb).to(torch.int32).cpu().numpy() if g[6] else None
+    fb = fb.cpu().numpy()
     gc = crop_masks(masks[qq], meta)
-    sz = meta["size_after_pre_processing"]
-    hs, ws = sz["height"], sz["width"]
-    ox, oy = meta["static_crop"]["offset_x"], meta["static_crop"]["offset_y"]
-    paste = ox > 0 or oy > 0
     s_bits = s.cpu().numpy().view(np.uint32)
     lg = logits[qq, cc].cpu().numpy().view(np.uint32)
     for i in range(s.numel()):
-        m = resize_one(gc[i:i + 1], hs, ws, opts["resize"])[0] > 0
-        if paste:
-            canvas = torch.zeros((o["height"], o["width"]), dtype=torch.bool, device=m.device)
-            canvas[oy:oy + hs, ox:ox + ws] = m
-            m = canvas
+        m = resize_one(gc[i:i + 1], ht, wt, opts["resize"])[0] > 0
+        if tuple(canvas) != (ht, wt):
+            cv = torch.zeros(canvas, dtype=torch.bool, device=m.device)
+            cv[offy:offy + ht, offx:offx + wt] = m
+            m = cv
         m_np = m.cpu().numpy().astype(np.uint8)
-        out["detections"].append({
-            "query": int(qq[i]), "column": int(cc[i]), "class_id": int(oc[i]),
-            "score_bits": int(s_bits[i]), "logit_bits": int(lg[i]),
-            "xyxy": [int(v) for v in xyxy[i]],
-            "mask_size": [int(m_np.shape[0]), int(m_np.shape[1])],
-            "counts": encode(m_np).decode("ascii"),
-        })
+        d = {"query": int(qq[i]), "column": int(cc[i]), "class_id": int(oc[i]),
+             "score_bits": int(s_bits[i]), "logit_bits": int(lg[i]),
+             "mask_size": [int(m_np.shape[0]), int(m_np.shape[1])],
+             "counts": encode(m_np).decode("ascii")}
+        if g[6]:
+            d["xyxy"] = [int(v) for v in xyxy[i]]
+        else:
+            d["xyxy_bits"] = [int(v) for v in fb[i].view(np.uint32)]
+            d["xyxy_approx"] = [None if v != v else float(v) for v in fb[i].tolist()]
+        out["detections"].append(d)
     return out
 
 
