@@ -41,6 +41,7 @@ import torch  # noqa: E402
 
 import meta as M  # noqa: E402
 import oracle  # noqa: E402
+import package_oracle  # noqa: E402
 import rle  # noqa: E402
 import synth  # noqa: E402
 
@@ -165,8 +166,14 @@ def image_detections(logits, boxes, masks, meta, opts, encode, per_detection):
             for i in range(n)]
 
 
-def run_frame(slot, metas, opts, encode, per_detection, sync):
+def run_frame(slot, metas, opts, encode, per_detection, sync, path="own"):
     logits, boxes, masks = slot
+    if path != "own":
+        # The released package's own function (SPEC §10), as its users call it.
+        out = package_oracle.package_call(logits, boxes, masks, metas, opts, logits.device,
+                                          triton=(path == "package-triton"))
+        sync()
+        return [list(range(len(d.confidence))) for d in out]
     out = [image_detections(logits[b], boxes[b], masks[b], metas[b], opts, encode, per_detection)
            for b in range(len(metas))]
     sync()
@@ -198,7 +205,9 @@ def bench_config(axis, cfg, a, device, encode, sync):
     def frame(k):
         i = k % n_slots
         _, metas, opts = inputs[i % DISTINCT]
-        return run_frame(slots[i], metas, opts, encode, a.per_detection, sync)
+        if a.factor != 1.0:
+            opts = dict(opts, masks_resolution_factor=a.factor)
+        return run_frame(slots[i], metas, opts, encode, a.per_detection, sync, a.path)
 
     detections = sum(len(d) for d in frame(0))
     k, w = 1, 0
@@ -218,7 +227,10 @@ def bench_config(axis, cfg, a, device, encode, sync):
     if detections != want:
         print(f"warning: torch_e2e/{name}: {detections} detections, the configuration asks for {want}",
               file=sys.stderr)
-    return {"id": f"torch_e2e/{name}", "group": "torch_e2e", "config": name, "axis": axis,
+    group = {"own": "torch_e2e", "package-torch": "pkg_torch_e2e", "package-triton": "pkg_triton_e2e"}[a.path]
+    if a.factor != 1.0:
+        name += f"_f{a.factor}"
+    return {"id": f"{group}/{name}", "group": group, "config": name, "axis": axis,
             "params": params(cfg), "slots": n_slots, "distinct": DISTINCT, "detections": detections,
             "input": ident, "setup_s": setup_s, "stats": stats(samples)}
 
@@ -275,6 +287,9 @@ def main():
     ap.add_argument("--min-iters", type=int, default=20)
     ap.add_argument("--max-iters", type=int, default=2000)
     ap.add_argument("--rotate-mib", type=float, default=128.0, help="as RLE_BENCH_ROTATE_MIB")
+    ap.add_argument("--path", choices=("own", "package-torch", "package-triton"), default="own",
+                    help="own: our step functions; package-*: inference-models' function, torch or Triton path")
+    ap.add_argument("--factor", type=float, default=1.0, help="masks_resolution_factor (package paths)")
     ap.add_argument("--per-detection", action="store_true", help="resize each detection on its own, as oracle.py")
     ap.add_argument("--inputs-only", action="store_true", help="generate inputs and print their identity; no timing")
     ap.add_argument("--check", metavar="OURS_JSON", help="with --inputs-only: compare with the Rust bench's inputs")

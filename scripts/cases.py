@@ -355,3 +355,62 @@ def all_cases():
     names = [c["name"] for c in cs]
     assert len(names) == len(set(names)), "duplicate case names"
     return cs
+
+
+def random_cases(n, seed):
+    """n random cases for the package-vs-GPU sweep (not committed): random model
+    shapes and class counts, frames up to 1280×720, stretch / static crop (offset or
+    anchored at (0,0)) / letterbox / center crop, masks_resolution_factor in
+    {0, 0.25, 0.5, 0.999, 1, random}, scalar or per-class thresholds, remapping,
+    max_detections, f32/f16/bf16 masks, mask modes and special values."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        name = f"random_{seed}_{i:05d}"
+        q = rng.choice([10, 30, 100, 100, 200])
+        m = rng.choice([16, 24, 40, 78, 96, 108])
+        inf = 4 * m
+        c = rng.choice([3, 8, 91])
+        o = (rng.randint(24, 720), rng.randint(24, 1280))
+        o = (min(o[0], 4 * o[1]), min(o[1], 4 * o[0]))
+        kind = rng.randrange(5)
+        crop = None
+        if kind in (1, 2) or (kind > 2 and rng.random() < 0.3):
+            x0, y0 = (0, 0) if kind == 2 else (rng.randint(0, 30), rng.randint(0, 30))
+            crop = M.static_crop_px(o, (x0, y0, rng.randint(max(x0 + 20, 60), 100), rng.randint(max(y0 + 20, 60), 100)))
+        if kind <= 2:
+            md = M.stretch(o, (inf, inf), crop=crop)
+        elif kind == 3:
+            md = M.letterbox(o, (inf, inf), (rng.choice([320, 480, 640]), rng.choice([320, 480, 640])), crop)
+        else:
+            md = M.center_crop(o, (inf, inf), (rng.randint(o[0] // 2 + 16, o[0] * 3 // 2 + 16),
+                                               rng.randint(o[1] // 2 + 16, o[1] * 3 // 2 + 16)), crop)
+        lg = dets(rng, 0, q, c, rng.randint(0, min(q, 12)), lo=-1.0, hi=10.0)
+        for d in lg[:2]:
+            if rng.random() < 0.1:
+                d["logit"] = rng.choice(["nan", "inf", 17.0, 20.0])
+        kw = {}
+        if rng.random() < 0.3:
+            kw["mask_dtype"] = rng.choice(["f16", "bf16"])
+        modes = [{"image": 0, "query": d["query"], "mode": rng.choice(["border", "neg", "pos", "elongated", "double"])}
+                 for d in lg if rng.random() < 0.3]
+        r = synth(name, 1, q, c, m, logits=lg, mask_modes=modes, **kw)
+        num_classes = c - 1 if rng.random() < 0.8 else c
+        mapping = None
+        if rng.random() < 0.2:
+            nxt, mapping = 0, []
+            for _ in range(rng.choice([c, c - 1, c + 2])):
+                if rng.random() < 0.2:
+                    mapping.append(-1)
+                else:
+                    mapping.append(nxt)
+                    nxt += 1
+        n_out = sum(1 for v in mapping if v >= 0) if mapping else num_classes
+        thr = rng.choice([0.4, 0.5, 0.3, 0.05])
+        if n_out > 0 and rng.random() < 0.2:
+            thr = [logit(rng.uniform(0.1, 0.9)) for _ in range(n_out)]
+        f = 1.0 if rng.random() < 0.3 else rng.choice([0.0, 0.25, 0.5, 0.999, logit(rng.random())])
+        o_ = opts(threshold=thr, num_classes=num_classes, mapping=mapping,
+                  max_det=rng.choice([None, None, 300, rng.randint(1, 20)]), factor=f)
+        out.append(case(name, "random sweep case", r, [md], o_))
+    return out

@@ -102,7 +102,7 @@ proptest! {
         let mut b = [cx, cy, bw, bh];
         if special < 4 { b[special] = specials[special]; }
         // S = O, or a crop smaller than the image (so the §10.2 canvas appears).
-        let s_size = if crop == 0 { Size::new(ho, wo) } else { Size::new((ho / crop).max(1), (wo / crop).max(1)) };
+        let s_size = Size::new((ho / (crop + 1)).max(1), (wo / (crop + 1)).max(1));
         let meta = ImageMeta {
             original_size: Size::new(ho, wo),
             static_crop: StaticCrop { offset_x: ox, offset_y: oy, width: s_size.width, height: s_size.height },

@@ -11,6 +11,7 @@ mod common;
 use common::*;
 use ndarray::{ArrayView3, ArrayView4, ShapeBuilder};
 use rle_reference::validate::MAX_RESIZE_AXIS;
+use rle_reference::CanvasRule;
 use rle_reference::{
     postprocess, postprocess_with_scores, validate, Batch, Error, ImageMeta, MaskLogits, Options,
     Size, StaticCrop, Threshold,
@@ -282,7 +283,13 @@ fn products_beyond_u32_and_axes_beyond_the_resize_limit_are_rejected() {
 #[test]
 fn pads_and_crops_cannot_push_content_outside_the_canvas() {
     let (t, opts) = (spec_e2e_tensors(), spec_e2e_options());
-    // The pasted S region must fit in O on both axes (u64 arithmetic: no wrap).
+    let legacy = Options {
+        canvas: CanvasRule::LegacyOriginCrop,
+        ..spec_e2e_options()
+    };
+    // Legacy rule: the pasted S region must fit in O on both axes (u64 arithmetic: no wrap).
+    // The current rule (SPEC §10.2) grows the canvas instead, as the package does; only a
+    // canvas beyond u32 pixels is refused.
     for (crop, axis) in [
         ((9, 2), "x"),
         ((4, 7), "y"),
@@ -296,12 +303,25 @@ fn pads_and_crops_cannot_push_content_outside_the_canvas() {
             width: 12,
             height: 10,
         };
-        let e = rejects(&t.batch(), &m, &opts);
+        let e = rejects(&t.batch(), &m, &legacy);
         assert!(
             matches!(&e, Error::CropOutsideImage { axis: a, .. } if *a == axis),
             "{crop:?}: {e:?}"
         );
         assert_names(&e, "metas[0].static_crop");
+        if crop.0 == u32::MAX || crop.1 == u32::MAX {
+            let e = rejects(&t.batch(), &m, &opts);
+            assert!(matches!(&e, Error::SizeOverflow { .. }), "{crop:?}: {e:?}");
+            assert_names(&e, "metas[0] mask canvas (H*W)");
+        } else {
+            let out = postprocess(&t.batch(), std::slice::from_ref(&m), &opts).unwrap();
+            let o = m.original_size;
+            let want = Size::new((crop.1 + 10).max(o.height), (crop.0 + 12).max(o.width));
+            assert_eq!(
+                out[0].mask_size, want,
+                "{crop:?}: the canvas holds the crop"
+            );
+        }
     }
     // Pads that remove the whole mask, on each axis, with positive pads.
     for (top, bottom, left, right) in [(16, 16, 0, 0), (0, 0, 16, 16), (32, 0, 0, 0), (0, 0, 0, 40)]
@@ -312,12 +332,12 @@ fn pads_and_crops_cannot_push_content_outside_the_canvas() {
         assert!(matches!(e, Error::EmptyMaskWindow { .. }), "{e:?}");
         assert_names(&e, "metas[0].pad_top/pad_bottom/pad_left/pad_right");
     }
-    // The (0,0)-anchored crop smaller than the image does not paste (SPEC §2.7d quirk):
-    // nothing has to fit, and it is accepted.
+    // The (0,0)-anchored crop smaller than the image does not paste under the legacy
+    // rule (the old SPEC §2.7d quirk): nothing has to fit, and it is accepted.
     let mut m = spec_e2e_case2();
     m.static_crop.offset_x = 0;
     m.static_crop.offset_y = 0;
-    let out = postprocess(&t.batch(), &[m], &opts).unwrap();
+    let out = postprocess(&t.batch(), &[m], &legacy).unwrap();
     assert_eq!(out[0].detections[0].mask.size, Size::new(10, 12));
 }
 

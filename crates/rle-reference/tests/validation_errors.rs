@@ -175,7 +175,8 @@ fn class_mapping_entries_must_be_ids_or_minus_one() {
 }
 
 #[test]
-fn the_paste_must_fit_in_the_original_image() {
+fn the_paste_must_fit_in_the_original_image_under_the_legacy_rule() {
+    // Only the legacy rule pastes on `O`; the current canvas grows (validation_audit.rs).
     let t = spec_e2e_tensors();
     let mut meta = spec_e2e_case2();
     meta.static_crop = StaticCrop {
@@ -184,7 +185,11 @@ fn the_paste_must_fit_in_the_original_image() {
         width: 12,
         height: 10,
     };
-    let e = validate(&t.batch(), &[meta], &spec_e2e_options()).unwrap_err();
+    let legacy = rle_reference::Options {
+        canvas: rle_reference::CanvasRule::LegacyOriginCrop,
+        ..spec_e2e_options()
+    };
+    let e = validate(&t.batch(), &[meta], &legacy).unwrap_err();
     assert!(
         matches!(
             e,
