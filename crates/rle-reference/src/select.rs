@@ -131,6 +131,34 @@ pub fn threshold_for(column: u32, opts: &Options) -> f32 {
     }
 }
 
+/// The order `torch.topk` returns its `k` winners in (`included`: the winners by
+/// score descending, flat index ascending). Above 32 that order itself; for
+/// `k ≤ 32` topk writes them in gather order (scores above the k-th, then those
+/// equal to it, each by flat index) and sorts them with the small bitonic network,
+/// which permutes ties (found by the 0.39.6 sweep, docs/SPEC-NOTES.md §10).
+fn topk_order(included: &[Candidate]) -> Vec<Candidate> {
+    let k = included.len();
+    if !(2..=crate::torch_sort::SMALL_SORT_SIZE).contains(&k) {
+        return included.to_vec();
+    }
+    let kth = included[k - 1].score;
+    let same = |a: f32| a.to_bits() == kth.to_bits() || (a.is_nan() && kth.is_nan());
+    let mut gather: Vec<Candidate> = included
+        .iter()
+        .copied()
+        .filter(|c| !same(c.score))
+        .collect();
+    gather.sort_by_key(|c| c.flat);
+    let mut ties: Vec<Candidate> = included.iter().copied().filter(|c| same(c.score)).collect();
+    ties.sort_by_key(|c| c.flat);
+    gather.extend(ties);
+    let scores: Vec<f32> = gather.iter().map(|c| c.score).collect();
+    sort_descending_order(&scores)
+        .into_iter()
+        .map(|i| gather[i])
+        .collect()
+}
+
 /// Selects the detections of one image from its `Q×C` scores (§2.2–§2.5).
 ///
 /// `logits` (the same `Q×C` shape) switches on the near-decision flags; pass `None`
@@ -143,6 +171,8 @@ pub fn select(
     let k = scores.nrows();
     let all = ranked(scores);
     let (included, excluded) = all.split_at(k.min(all.len()));
+    let topk = topk_order(included);
+    let included = topk.as_slice();
 
     // Keep valid & passing entries, in top-k order. NaN scores fail `>`.
     let mut kept: Vec<Selected> = included

@@ -150,7 +150,9 @@ pub unsafe extern "ptx-kernel" fn rle_select(
         }
         sync();
         let candidates = *s(CANDIDATES);
-        let fast = cut != u32::MAX && candidates <= k;
+        // k ≤ 32: torch's topk orders its k results with the small bitonic
+        // network, whose output depends on all k of them, so gather all k.
+        let fast = cut != u32::MAX && candidates <= k && k as usize > SMALL_SORT_SIZE;
         // Winners held in SEL_KEY/SEL_FLAT (unordered) after the next step.
         let winners = if fast { candidates } else { k };
         if !fast {
@@ -273,6 +275,61 @@ pub unsafe extern "ptx-kernel" fn rle_select(
             }
             *s(ORDER + rank as usize) = i;
             i += nt;
+        }
+        sync();
+
+        // k ≤ 32: `torch.topk` writes its winners in gather order (those above the
+        // k-th key, then those equal to it, each by flat index) and sorts them with
+        // the small bitonic network, which permutes ties (docs/SPEC-NOTES.md §10).
+        if t < 32 && k >= 2 && k as usize <= SMALL_SORT_SIZE {
+            let lane = t;
+            let valid = lane < k;
+            let w = if valid { *s(ORDER + lane as usize) } else { 0 };
+            let (key, flat) = if valid {
+                (*s(SEL_KEY + w as usize), *s(SEL_FLAT + w as usize))
+            } else {
+                (0, u32::MAX)
+            };
+            let kth = shfl_idx(key, k - 1);
+            let eq = key == kth;
+            // Position of this winner in gather order.
+            let mut pos = 0u32;
+            for j in 0..32u32 {
+                let (kj, fj) = (shfl_idx(key, j), shfl_idx(flat, j));
+                let eqj = kj == kth;
+                if valid && j < k && ((eq && !eqj) || (eq == eqj && fj < flat)) {
+                    pos += 1;
+                }
+            }
+            // Slot `lane` of the network holds the winner whose gather position is `lane`.
+            let mut src = 0u32;
+            for j in 0..32u32 {
+                if shfl_idx(pos, j) == lane && j < k {
+                    src = j;
+                }
+            }
+            let w_slot = shfl_idx(w, src);
+            let key_slot = shfl_idx(key, src);
+            let mut me = Slot {
+                key: if valid { key_score(key_slot) } else { 0.0 },
+                val: lane,
+                valid,
+            };
+            for (stride, size) in STAGES {
+                let m = stride as u32;
+                let theirs = Slot {
+                    key: f32::from_bits(shfl_xor(me.key.to_bits(), m)),
+                    val: shfl_xor(me.val, m),
+                    valid: shfl_xor(u32::from(me.valid), m) != 0,
+                };
+                if takes_partner(lane as usize, stride, size, me, theirs) {
+                    me = theirs;
+                }
+            }
+            let w_new = shfl_idx(w_slot, me.val);
+            if valid {
+                *s(ORDER + lane as usize) = w_new;
+            }
         }
         sync();
 
