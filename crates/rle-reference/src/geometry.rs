@@ -135,6 +135,20 @@ pub struct MaskGrid {
     pub int_boxes: bool,
 }
 
+/// One axis of the §10.2 canvas: `(offset, length)` of an image axis of length `o_len`
+/// whose crop starts at `crop_off`, when `S`'s `s_len` pixels are encoded as `t_len`
+/// (`offset = round(off·t/s)`, `length = max(1, round(o·t/s), offset + t)`, doubles and
+/// Python's rounding). In i64, saturating, so `validate` can bound it before anything
+/// narrows it to u32.
+pub fn canvas_axis(o_len: u32, t_len: u32, s_len: u32, crop_off: u32) -> (i64, i64) {
+    let ratio = f64::from(t_len) / f64::from(s_len);
+    let off = py_round(f64::from(crop_off) * ratio);
+    let len = 1
+        .max(py_round(f64::from(o_len) * ratio))
+        .max(off.saturating_add(i64::from(t_len)));
+    (off, len)
+}
+
 impl MaskGrid {
     /// The resize target of a `h × w` window (§10.1), in Python doubles.
     pub fn target(h: usize, w: usize, s: Size, factor: f64) -> Size {
@@ -182,16 +196,8 @@ impl MaskGrid {
         let t = Self::target(h, w, s, factor);
         let needs_canvas = meta.pastes() || s != o;
         let (canvas, oy, ox) = if needs_canvas {
-            let sh = f64::from(t.height) / f64::from(s.height);
-            let sw = f64::from(t.width) / f64::from(s.width);
-            let oy = py_round(f64::from(crop.offset_y) * sh);
-            let ox = py_round(f64::from(crop.offset_x) * sw);
-            let hc = 1
-                .max(py_round(f64::from(o.height) * sh))
-                .max(oy + i64::from(t.height));
-            let wc = 1
-                .max(py_round(f64::from(o.width) * sw))
-                .max(ox + i64::from(t.width));
+            let (oy, hc) = canvas_axis(o.height, t.height, s.height, crop.offset_y);
+            let (ox, wc) = canvas_axis(o.width, t.width, s.width, crop.offset_x);
             // validate bounds the canvas by u32 (H*W fits u32), so these fit too.
             let c = Size::new(
                 u32::try_from(hc).unwrap_or(u32::MAX),

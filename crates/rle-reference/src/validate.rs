@@ -23,7 +23,7 @@
 use ndarray::ArrayView3;
 
 use crate::error::Error;
-use crate::geometry::{MaskGrid, MaskPads, MaskWindow};
+use crate::geometry::{canvas_axis, MaskGrid, MaskPads, MaskWindow};
 use crate::resize::limits::{aa_shared_memory_bytes, aa_supported, CUDA_SHARED_MEMORY_PER_BLOCK};
 use crate::{Batch, CanvasRule, ImageMeta, Options, ResizeMode, Size, Threshold};
 
@@ -323,16 +323,10 @@ fn canvas_ok(
         meta.static_crop,
     );
     let t = MaskGrid::target(window.height, window.width, s, opts.masks_resolution_factor);
-    let side = |len: u32, t_len: u32, s_len: u32, off: u32| -> u64 {
-        let r = f64::from(t_len) / f64::from(s_len);
-        let scaled = (f64::from(len) * r).round_ties_even();
-        let placed = (f64::from(off) * r).round_ties_even() + f64::from(t_len);
-        // Both are finite and ≥ 0: lengths ≤ u32::MAX times a ratio ≤ u32::MAX.
-        scaled.max(placed).max(1.0) as u64
-    };
-    let hc = side(o.height, t.height, s.height, crop.offset_y);
-    let wc = side(o.width, t.width, s.width, crop.offset_x);
-    product_fits_u32(format!("{field} mask canvas (H*W)"), hc, wc)
+    // The lengths are ≥ 1 (non-negative offsets and sizes), so the casts are exact.
+    let (_, hc) = canvas_axis(o.height, t.height, s.height, crop.offset_y);
+    let (_, wc) = canvas_axis(o.width, t.width, s.width, crop.offset_x);
+    product_fits_u32(format!("{field} mask canvas (H*W)"), hc as u64, wc as u64)
 }
 
 /// Checks everything [`crate::postprocess`] relies on; see the module header.

@@ -40,6 +40,30 @@ const KEPT_CLASS: usize = KEPT + MAX_QUERIES as usize;
 const WORDS: usize = KEPT_CLASS + MAX_QUERIES as usize;
 const _: () = assert!(WORDS * 4 <= 42_240);
 
+/// torch's `SmallBitonicSort` on one warp (all 32 lanes take part): lane `lane`
+/// holds slot `lane`'s score, `valid == false` past the end. Returns the slot whose
+/// entry ends up at `lane` (partners by shuffle; `torch_sort::takes_partner`).
+#[inline(always)]
+fn warp_small_sort(lane: u32, key: f32, valid: bool) -> u32 {
+    let mut me = Slot {
+        key,
+        val: lane,
+        valid,
+    };
+    for (stride, size) in STAGES {
+        let m = stride as u32;
+        let theirs = Slot {
+            key: f32::from_bits(shfl_xor(me.key.to_bits(), m)),
+            val: shfl_xor(me.val, m),
+            valid: shfl_xor(u32::from(me.valid), m) != 0,
+        };
+        if takes_partner(lane as usize, stride, size, me, theirs) {
+            me = theirs;
+        }
+    }
+    me.val
+}
+
 /// Selects the detections of image `blockIdx.x`.
 ///
 /// # Safety
@@ -310,23 +334,8 @@ pub unsafe extern "ptx-kernel" fn rle_select(
             }
             let w_slot = shfl_idx(w, src);
             let key_slot = shfl_idx(key, src);
-            let mut me = Slot {
-                key: if valid { key_score(key_slot) } else { 0.0 },
-                val: lane,
-                valid,
-            };
-            for (stride, size) in STAGES {
-                let m = stride as u32;
-                let theirs = Slot {
-                    key: f32::from_bits(shfl_xor(me.key.to_bits(), m)),
-                    val: shfl_xor(me.val, m),
-                    valid: shfl_xor(u32::from(me.valid), m) != 0,
-                };
-                if takes_partner(lane as usize, stride, size, me, theirs) {
-                    me = theirs;
-                }
-            }
-            let w_new = shfl_idx(w_slot, me.val);
+            let from = warp_small_sort(lane, if valid { key_score(key_slot) } else { 0.0 }, valid);
+            let w_new = shfl_idx(w_slot, from);
             if valid {
                 *s(ORDER + lane as usize) = w_new;
             }
@@ -382,28 +391,14 @@ pub unsafe extern "ptx-kernel" fn rle_select(
             } else {
                 (0, 0)
             };
-            let mut me = Slot {
-                key: if valid {
-                    key_score(*s(SEL_KEY + w as usize))
-                } else {
-                    0.0
-                },
-                val: t,
-                valid,
+            let key = if valid {
+                key_score(*s(SEL_KEY + w as usize))
+            } else {
+                0.0
             };
-            for (stride, size) in STAGES {
-                let m = stride as u32;
-                let theirs = Slot {
-                    key: f32::from_bits(shfl_xor(me.key.to_bits(), m)),
-                    val: shfl_xor(me.val, m),
-                    valid: shfl_xor(u32::from(me.valid), m) != 0,
-                };
-                if takes_partner(lane, stride, size, me, theirs) {
-                    me = theirs;
-                }
-            }
-            // Slot `lane` now holds the entry first at slot `me.val`.
-            let (w_new, cl_new) = (shfl_idx(w, me.val), shfl_idx(cl, me.val));
+            let from = warp_small_sort(t, key, valid);
+            // Slot `lane` now holds the entry first at slot `from`.
+            let (w_new, cl_new) = (shfl_idx(w, from), shfl_idx(cl, from));
             if valid {
                 *s(KEPT + lane) = w_new;
                 *s(KEPT_CLASS + lane) = cl_new;
