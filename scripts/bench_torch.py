@@ -168,6 +168,9 @@ def image_detections(logits, boxes, masks, meta, opts, encode, per_detection):
 
 def run_frame(slot, metas, opts, encode, per_detection, sync, path="own"):
     logits, boxes, masks = slot
+    if path == "rle-gpu":
+        # package_call calls common.post_process_..., which install() replaced.
+        path = "package-torch"
     if path != "own":
         # The released package's own function (SPEC §10), as its users call it.
         out = package_oracle.package_call(logits, boxes, masks, metas, opts, logits.device,
@@ -227,7 +230,8 @@ def bench_config(axis, cfg, a, device, encode, sync):
     if detections != want:
         print(f"warning: torch_e2e/{name}: {detections} detections, the configuration asks for {want}",
               file=sys.stderr)
-    group = {"own": "torch_e2e", "package-torch": "pkg_torch_e2e", "package-triton": "pkg_triton_e2e"}[a.path]
+    group = {"own": "torch_e2e", "package-torch": "pkg_torch_e2e", "package-triton": "pkg_triton_e2e",
+             "rle-gpu": "rle_py_e2e"}[a.path]
     if a.factor != 1.0:
         name += f"_f{a.factor}"
     return {"id": f"{group}/{name}", "group": group, "config": name, "axis": axis,
@@ -287,8 +291,9 @@ def main():
     ap.add_argument("--min-iters", type=int, default=20)
     ap.add_argument("--max-iters", type=int, default=2000)
     ap.add_argument("--rotate-mib", type=float, default=128.0, help="as RLE_BENCH_ROTATE_MIB")
-    ap.add_argument("--path", choices=("own", "package-torch", "package-triton"), default="own",
-                    help="own: our step functions; package-*: inference-models' function, torch or Triton path")
+    ap.add_argument("--path", choices=("own", "package-torch", "package-triton", "rle-gpu"), default="own",
+                    help="own: our step functions; package-*: inference-models' function, torch or Triton path; "
+                         "rle-gpu: the same call with rle_gpu.inference_models installed (the Python drop-in)")
     ap.add_argument("--factor", type=float, default=1.0, help="masks_resolution_factor (package paths)")
     ap.add_argument("--per-detection", action="store_true", help="resize each detection on its own, as oracle.py")
     ap.add_argument("--inputs-only", action="store_true", help="generate inputs and print their identity; no timing")
@@ -296,6 +301,10 @@ def main():
     a = ap.parse_args()
 
     chosen = [(ax, c) for ax, c in configs() if not a.only or re.search(a.only, config_name(c))]
+    if a.path == "rle-gpu":
+        # The user's one line: the package's own call, now served by rle_gpu.
+        import rle_gpu.inference_models
+        print("rle_gpu drop-in installed into", rle_gpu.inference_models.install(), file=sys.stderr)
     if a.inputs_only:
         if a.check:
             sys.exit(1 if check_inputs(a.check, chosen) else 0)

@@ -53,6 +53,7 @@ impl Backend {
         let pp = Postprocessor::new(Config {
             ordinal,
             fallback: Fallback::Cpu,
+            ..Default::default()
         })
         .with_context(|| format!("cannot start the GPU post-processor on device {ordinal} (--cpu runs the CPU reference)"))?;
         let cpu_reason = (!pp.is_gpu()).then(|| {

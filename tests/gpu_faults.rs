@@ -140,8 +140,15 @@ fn a_stream_of_another_context_is_a_typed_error_and_the_next_frame_is_correct() 
     }
     for _ in 0..3 {
         // SAFETY: as above; the stream is a live handle, of the wrong context.
-        let e = unsafe { pp.run_device(&dev.inputs(), Some(stream), &f.metas, &f.opts) }
-            .expect_err("a stream of another context must fail");
+        let e = unsafe {
+            pp.run_device(
+                &dev.inputs(),
+                Some(rle_host::StreamHandle::from_raw(stream as usize)),
+                &f.metas,
+                &f.opts,
+            )
+        }
+        .expect_err("a stream of another context must fail");
         assert!(
             matches!(e, Error::Driver { .. }),
             "expected a driver error, got {e:?}"

@@ -173,6 +173,7 @@ pub fn open_gpu(
     match rle_host::Postprocessor::new(rle_host::Config {
         ordinal: 0,
         fallback: rle_host::Fallback::Error,
+        ..Default::default()
     }) {
         Ok(mut pp) => {
             if let Some(px) = s.chunk_pixels {

@@ -96,6 +96,7 @@ pub fn info(cfg: InfoConfig) -> Result<()> {
         match Postprocessor::new(Config {
             ordinal: cfg.ordinal,
             fallback: Fallback::Error,
+            ..Default::default()
         }) {
             Ok(pp) => {
                 if let Some(d) = pp.device_info() {

@@ -8,6 +8,7 @@ pub fn gpu() -> Postprocessor {
     Postprocessor::new(Config {
         ordinal: 0,
         fallback: Fallback::Error,
+        ..Default::default()
     })
     .unwrap_or_else(|e| panic!("this test needs a CUDA GPU: {e}"))
 }

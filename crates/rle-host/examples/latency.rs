@@ -25,6 +25,7 @@ fn main() {
     let mut pp = Postprocessor::new(Config {
         ordinal: 0,
         fallback: Fallback::Error,
+        ..Default::default()
     })
     .expect("a CUDA GPU");
     let frames: Vec<_> = (0..4)

@@ -243,6 +243,7 @@ fn main() {
         match Postprocessor::new(Config {
             ordinal: args.device,
             fallback: Fallback::Cpu,
+            ..Default::default()
         }) {
             Ok(pp) => pp,
             Err(e) => {

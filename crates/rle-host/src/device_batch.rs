@@ -59,11 +59,11 @@ impl DeviceBatch {
 
     /// The raw device view for [`Postprocessor::run_device`](crate::Postprocessor::run_device).
     pub fn inputs(&self) -> DeviceInputs {
-        DeviceInputs {
-            logits: self.logits.ptr(),
-            boxes: self.boxes.ptr(),
-            masks: self.masks.ptr(),
-            shapes: self.shapes,
-        }
+        DeviceInputs::f32(
+            self.logits.ptr(),
+            self.boxes.ptr(),
+            self.masks.ptr(),
+            self.shapes,
+        )
     }
 }

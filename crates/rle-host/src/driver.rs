@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cudarc::driver::{result, sys, CudaContext};
 use rle_kernels::abi::{
     KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_ROI, KERNEL_MASK_WRITE,
-    KERNEL_SELECT, MASK_THREADS,
+    KERNEL_SELECT, KERNEL_SNAPSHOT, KERNEL_WIDEN, MASK_THREADS,
 };
 
 use crate::bundle;
@@ -46,6 +46,8 @@ pub(crate) struct Gpu {
     pub(crate) mask_reserve: sys::CUfunction,
     pub(crate) mask_write: sys::CUfunction,
     pub(crate) copy_out: sys::CUfunction,
+    pub(crate) widen: sys::CUfunction,
+    pub(crate) snapshot: sys::CUfunction,
     /// Blocks of the persistent item kernels: as many as are resident at once.
     pub(crate) item_blocks: u32,
     pub(crate) info: DeviceInfo,
@@ -118,6 +120,8 @@ impl Gpu {
             mask_reserve: function(KERNEL_MASK_RESERVE)?,
             mask_write,
             copy_out: function(KERNEL_COPY_OUT)?,
+            widen: function(KERNEL_WIDEN)?,
+            snapshot: function(KERNEL_SNAPSHOT)?,
             item_blocks,
             ctx,
             module,

@@ -70,6 +70,15 @@ pub enum Error {
         /// What is wrong, with the numbers.
         reason: String,
     },
+    /// A ticket of [`crate::Postprocessor::submit_device`] that this
+    /// post-processor cannot collect.
+    #[error("ticket {ticket}: {reason}")]
+    Ticket {
+        /// The ticket's number.
+        ticket: u64,
+        /// Why, e.g. already collected.
+        reason: String,
+    },
 }
 
 /// Shorthand for `Result<T, rle_host::Error>`.

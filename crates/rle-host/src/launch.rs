@@ -5,7 +5,10 @@
 use std::ffi::c_void;
 
 use cudarc::driver::{result, sys};
-use rle_kernels::abi::{FrameParams, COPY_BLOCKS, COPY_THREADS, MASK_THREADS, SELECT_THREADS};
+use rle_kernels::abi::{
+    FrameParams, CONVERT_BLOCKS, CONVERT_THREADS, COPY_BLOCKS, COPY_THREADS, MASK_THREADS,
+    SELECT_THREADS,
+};
 
 use crate::driver::Gpu;
 use crate::error::{DriverContext, Result};
@@ -27,6 +30,12 @@ const MASK_WRITE_ARGS: usize = 10;
 
 /// Arguments of `rle_copy_out` (checked against the bundle by a test).
 const COPY_OUT_ARGS: usize = 9;
+
+/// Arguments of `rle_widen` (checked against the bundle by a test).
+const WIDEN_ARGS: usize = 4;
+
+/// Arguments of `rle_snapshot` (checked against the bundle by a test).
+const SNAPSHOT_ARGS: usize = 4;
 
 /// Device addresses of one frame's buffers.
 #[derive(Clone, Copy, Debug, Default)]
@@ -290,12 +299,69 @@ pub(crate) unsafe fn copy_out(
     }
 }
 
+/// `rle_widen`: `n` f16/bf16 values (`kind`, an `abi::dtype` code) at `src`
+/// to f32 at `dst`.
+///
+/// # Safety
+/// `src` holds `n` 16-bit values and `dst` room for `n` floats, both alive
+/// until the stream reaches this launch's completion.
+pub(crate) unsafe fn widen(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    src: u64,
+    dst: u64,
+    n: u64,
+    kind: u32,
+) -> Result<()> {
+    let mut params: [*mut c_void; WIDEN_ARGS] = [arg(&src), arg(&dst), arg(&n), arg(&kind)];
+    // SAFETY: matches `rle_widen`'s signature; sizes per the contract.
+    unsafe {
+        go(
+            gpu.widen,
+            (CONVERT_BLOCKS, 1, 1),
+            CONVERT_THREADS,
+            stream,
+            &mut params,
+            "cuLaunchKernel(rle_widen)",
+        )
+    }
+}
+
+/// `rle_snapshot`: copies `halves` 16-bit words from `src` to `dst` when the
+/// frame's counters say the string arena overflowed.
+///
+/// # Safety
+/// `counters` is the frame's counter block; `src` and `dst` hold `halves`
+/// words; all alive until the stream reaches this launch's completion.
+pub(crate) unsafe fn snapshot(
+    gpu: &Gpu,
+    stream: sys::CUstream,
+    counters: u64,
+    src: u64,
+    dst: u64,
+    halves: u64,
+) -> Result<()> {
+    let mut params: [*mut c_void; SNAPSHOT_ARGS] =
+        [arg(&counters), arg(&src), arg(&dst), arg(&halves)];
+    // SAFETY: matches `rle_snapshot`'s signature; sizes per the contract.
+    unsafe {
+        go(
+            gpu.snapshot,
+            (CONVERT_BLOCKS, 1, 1),
+            CONVERT_THREADS,
+            stream,
+            &mut params,
+            "cuLaunchKernel(rle_snapshot)",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rle_kernels::abi::{
         KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_ROI,
-        KERNEL_MASK_WRITE, KERNEL_SELECT,
+        KERNEL_MASK_WRITE, KERNEL_SELECT, KERNEL_SNAPSHOT, KERNEL_WIDEN,
     };
 
     /// A launch passing fewer or more arguments than the kernel declares
@@ -321,5 +387,31 @@ mod tests {
                 "{kernel}"
             );
         }
+    }
+
+    /// The two memory kernels take no frame record: pointers, then a u64
+    /// count (and `rle_widen` a u32 dtype code).
+    #[test]
+    fn memory_kernel_arguments_match_the_ptx_entries() {
+        let widen = crate::bundle::params(KERNEL_WIDEN).expect("entry in the bundle");
+        assert_eq!(widen.len(), WIDEN_ARGS, "{widen:?}");
+        assert!(
+            widen[..2].iter().all(|p| p.contains(".u64 .ptr")),
+            "{widen:?}"
+        );
+        assert!(
+            widen[2].contains(".u64") && widen[3].contains(".u32"),
+            "{widen:?}"
+        );
+        let snap = crate::bundle::params(KERNEL_SNAPSHOT).expect("entry in the bundle");
+        assert_eq!(snap.len(), SNAPSHOT_ARGS, "{snap:?}");
+        assert!(
+            snap[..3].iter().all(|p| p.contains(".u64 .ptr")),
+            "{snap:?}"
+        );
+        assert!(
+            snap[3].contains(".u64") && !snap[3].contains(".ptr"),
+            "{snap:?}"
+        );
     }
 }

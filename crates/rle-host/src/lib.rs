@@ -7,7 +7,8 @@
 //!   device buffers and mapped pinned host buffers reused frame after frame.
 //! - Inputs as host ndarrays ([`Postprocessor::run`]) or as device memory
 //!   ([`Postprocessor::run_device`], zero-copy for TensorRT / ONNX Runtime /
-//!   PyTorch users).
+//!   PyTorch users), synchronous or enqueued ([`Postprocessor::submit_device`]
+//!   then [`Postprocessor::collect`], up to [`Config::max_in_flight`] frames).
 //! - No GPU? [`Fallback::Cpu`] runs `rle-cpu` (the sparse CPU path, equal to the
 //!   reference); [`Fallback::Error`] says why.
 //!
@@ -21,6 +22,9 @@ mod bundle;
 mod device_batch;
 mod driver;
 mod error;
+mod frame;
+mod frame_slot;
+mod handles;
 mod launch;
 mod memory;
 mod params;
@@ -32,6 +36,9 @@ pub use bundle::{entries as ptx_entries, ptx_target, ptx_version, PTX};
 pub use device_batch::DeviceBatch;
 pub use driver::{driver_present, DeviceInfo};
 pub use error::{Error, Result};
+pub use handles::{DevicePtr, EventHandle, StreamHandle};
 pub use params::{MaskDtype, Shapes};
-pub use postprocessor::{Config, DeviceInputs, Fallback, Postprocessor};
+pub use postprocessor::{
+    Config, DeviceInputs, Fallback, Postprocessor, Ticket, DEFAULT_MAX_IN_FLIGHT,
+};
 pub use profile::{Kernel, KernelTimes};

@@ -3,29 +3,29 @@
 //!
 //! A frame is: one host→device copy of the parameter blob (and of the inputs,
 //! when they come from host memory), six kernel launches (select, ROI, count,
-//! reserve, write, copy-out), one stream synchronization,
-//! then the host reads the results from mapped pinned memory.
-//! Buffers grow on demand and are reused, so after warm-up a frame allocates
-//! no device or pinned memory. If the COCO string arena turns out too small,
-//! it grows and the reserve and write passes run again (a second
-//! synchronization on that frame only).
+//! reserve, write, copy-out) and one wait for the frame's completion event;
+//! then the host reads the results from mapped pinned memory (`frame.rs`).
+//! Each frame in flight owns a slot of buffers (`frame_slot.rs`), so up to
+//! [`Config::max_in_flight`] frames can be enqueued with
+//! [`Postprocessor::submit_device`] before any is collected. If the COCO string
+//! arena turns out too small, it grows and the reserve and write passes run
+//! again (a second synchronization on that frame only).
+
+use std::collections::HashMap;
 
 use cudarc::driver::{result, sys};
 use ndarray::{Array3, ShapeBuilder};
-use rle_kernels::abi::{
-    ChunkState, DetRecord, FrameCounters, MaskRoi, COUNTERS_RESET_BYTES, DEFAULT_CHUNK_PIXELS,
-    MASK_ITEM_BUDGET,
-};
-use rle_reference::boxes::round_to_i32;
-use rle_reference::{Batch, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, Options, Xyxy};
+use rle_reference::{Batch, ImageMeta, ImageResult, MaskLogits, Options};
 
 use crate::driver::{DeviceInfo, Gpu};
 use crate::error::{DriverContext, Error, Result};
-use crate::launch::{self, FrameBuffers};
-use crate::memory::{DeviceBuffer, MappedHost};
-use crate::params::{plan, FramePlan, Shapes};
+use crate::frame::{self, FrameInputs, Launch, Pending};
+use crate::frame_slot::{BlobLayout, FrameSlot};
+use crate::handles::{DevicePtr, EventHandle, StreamHandle};
+use crate::memory::MappedHost;
+use crate::params::{plan, FramePlan, MaskDtype, Shapes};
 use crate::profile::{KernelTimes, StageEvents};
-use crate::tables::TableCache;
+use rle_kernels::abi::DEFAULT_CHUNK_PIXELS;
 
 /// What to do when no usable GPU is found at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -38,57 +38,98 @@ pub enum Fallback {
     Error,
 }
 
+/// Frames one post-processor keeps in flight by default: a depth-2
+/// pipeline (inference-models' stream pipeline) plus one being collected.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 3;
+
 /// Creation options.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Config {
     /// CUDA device ordinal.
     pub ordinal: usize,
     /// Policy when no GPU can be used.
     pub fallback: Fallback,
+    /// Frames [`Postprocessor::submit_device`] may have in flight (each owns
+    /// a slot of device and pinned buffers); at least 1. A submit beyond it
+    /// first waits for the oldest frame and keeps its results for its ticket.
+    pub max_in_flight: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            ordinal: 0,
+            fallback: Fallback::Cpu,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
 }
 
 /// Model outputs already in device memory (e.g. TensorRT, ONNX Runtime or
 /// PyTorch tensors): dense row-major buffers of the declared shapes.
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceInputs {
-    /// `B×Q×C` f32 logits.
-    pub logits: sys::CUdeviceptr,
-    /// `B×Q×4` f32 boxes.
-    pub boxes: sys::CUdeviceptr,
+    /// `B×Q×C` logits of `logits_dtype`.
+    pub logits: DevicePtr,
+    /// `B×Q×4` boxes of `boxes_dtype`.
+    pub boxes: DevicePtr,
     /// `B×Q×Mh×Mw` mask logits of `shapes.mask_dtype`.
-    pub masks: sys::CUdeviceptr,
+    pub masks: DevicePtr,
     /// Their shapes.
     pub shapes: Shapes,
+    /// Element type of the logits: f16 and bf16 are widened exactly to f32
+    /// on the device before the select kernel.
+    pub logits_dtype: MaskDtype,
+    /// Element type of the boxes (widened like the logits).
+    pub boxes_dtype: MaskDtype,
 }
 
-const ALIGN: usize = 256;
-const INITIAL_CHARS: usize = 1 << 20;
-
-fn align(v: usize) -> usize {
-    v.div_ceil(ALIGN) * ALIGN
+impl DeviceInputs {
+    /// f32 logits and boxes, masks of `shapes.mask_dtype`.
+    pub fn f32(logits: DevicePtr, boxes: DevicePtr, masks: DevicePtr, shapes: Shapes) -> Self {
+        Self {
+            logits,
+            boxes,
+            masks,
+            shapes,
+            logits_dtype: MaskDtype::F32,
+            boxes_dtype: MaskDtype::F32,
+        }
+    }
 }
 
-/// The GPU side: device, stream and the reusable buffer pool.
+/// A frame enqueued by [`Postprocessor::submit_device`]; give it back to
+/// [`Postprocessor::collect`] (or [`Postprocessor::discard`]) on the same
+/// post-processor.
+#[derive(Debug, PartialEq, Eq, Hash)]
+#[must_use = "a submitted frame's results are only returned by `collect`"]
+pub struct Ticket(u64);
+
+impl Ticket {
+    /// The ticket's number (unique per post-processor, increasing).
+    pub fn id(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What a slot holds.
+#[derive(Debug)]
+enum SlotState {
+    Free,
+    InFlight { ticket: u64, pending: Box<Pending> },
+}
+
+/// The GPU side: device, own stream, the slots and the frames in flight.
 #[derive(Debug)]
 struct GpuState {
     gpu: Gpu,
     stream: sys::CUstream,
-    tables: TableCache,
-    blob: DeviceBuffer,
-    staging: MappedHost,
-    keys: DeviceBuffer,
-    scores: DeviceBuffer,
-    dets: DeviceBuffer,
-    det_count: DeviceBuffer,
-    counters: DeviceBuffer,
-    chars: DeviceBuffer,
-    rois: DeviceBuffer,
-    chunks: DeviceBuffer,
+    slots: Vec<(FrameSlot, SlotState)>,
+    max_in_flight: usize,
+    /// Results of frames finished early (all slots were busy at a submit).
+    parked: HashMap<u64, Result<Vec<ImageResult>>>,
+    next_ticket: u64,
     min_chunk_pixels: u32,
-    out_dets: MappedHost,
-    out_det_count: MappedHost,
-    out_counters: MappedHost,
-    out_chars: MappedHost,
     /// Events of profiled frames (`run_device_profiled`), made on first use.
     events: Option<StageEvents>,
 }
@@ -104,36 +145,6 @@ enum Backend {
 #[derive(Debug)]
 pub struct Postprocessor {
     backend: Backend,
-}
-
-/// Where each part of the uploaded blob starts.
-struct BlobLayout {
-    thresholds: usize,
-    mapping: usize,
-    logits: usize,
-    boxes: usize,
-    masks: usize,
-    end: usize,
-}
-
-impl BlobLayout {
-    fn new(plan: &FramePlan, inputs: Option<(usize, usize, usize)>) -> Self {
-        let images = std::mem::size_of_val(plan.images.as_slice());
-        let thresholds = align(images);
-        let mapping = thresholds + align(plan.thresholds.len() * 4);
-        let logits = mapping + align(plan.mapping.len() * 4);
-        let (l, b, m) = inputs.unwrap_or((0, 0, 0));
-        let boxes = logits + align(l);
-        let masks = boxes + align(b);
-        Self {
-            thresholds,
-            mapping,
-            logits,
-            boxes,
-            masks,
-            end: masks + align(m),
-        }
-    }
 }
 
 /// Validates device-input shapes with the reference's own checks, by handing
@@ -160,7 +171,7 @@ fn validate_shapes(s: &Shapes, metas: &[ImageMeta], opts: &Options) -> Result<()
 }
 
 /// Checks that `[ptr, ptr + bytes)` lies inside one device allocation.
-fn check_device_range(field: &'static str, ptr: sys::CUdeviceptr, bytes: usize) -> Result<()> {
+fn check_device_range(field: &'static str, ptr: DevicePtr, bytes: usize) -> Result<()> {
     if ptr == 0 {
         return Err(Error::DevicePointer {
             field,
@@ -184,257 +195,245 @@ fn check_device_range(field: &'static str, ptr: sys::CUdeviceptr, bytes: usize) 
     Ok(())
 }
 
+/// Copies an ndarray view into `dst` in logical (row-major) order.
+fn stage<T: Copy>(staging: &mut MappedHost, offset: usize, view: ndarray::ArrayViewD<'_, T>) {
+    if let Some(s) = view.as_slice() {
+        staging.write(offset, s);
+    } else {
+        let v: Vec<T> = view.iter().copied().collect();
+        staging.write(offset, &v);
+    }
+}
+
+fn stage_params(staging: &mut MappedHost, plan: &FramePlan, layout: &BlobLayout) {
+    staging.write(0, &plan.images);
+    staging.write(layout.thresholds, &plan.thresholds);
+    staging.write(layout.mapping, &plan.mapping);
+}
+
 impl GpuState {
-    fn new(ordinal: usize) -> Result<Self> {
-        let gpu = Gpu::open(ordinal)?;
-        let ctx = gpu.ctx.clone();
+    fn new(config: &Config) -> Result<Self> {
+        let gpu = Gpu::open(config.ordinal)?;
         let stream = result::stream::create(result::stream::StreamKind::NonBlocking)
             .call("cuStreamCreate")?;
-        let d = || DeviceBuffer::empty(&ctx);
-        let h = || MappedHost::empty(&ctx);
         Ok(Self {
-            tables: TableCache::new(d(), d()),
-            blob: d(),
-            staging: h(),
-            keys: d(),
-            scores: d(),
-            dets: d(),
-            det_count: d(),
-            counters: d(),
-            chars: d(),
-            rois: d(),
-            chunks: d(),
-            min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
-            out_dets: h(),
-            out_det_count: h(),
-            out_counters: h(),
-            out_chars: h(),
-            events: None,
             gpu,
             stream,
+            slots: Vec::new(),
+            max_in_flight: config.max_in_flight.max(1),
+            parked: HashMap::new(),
+            next_ticket: 0,
+            min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
+            events: None,
         })
     }
 
-    /// Sizes every buffer for this frame (growth only happens while the
-    /// stream is idle: the previous frame ended with a synchronization).
-    fn reserve(&mut self, p: &FramePlan, blob: usize, scores: bool) -> Result<()> {
-        let f = &p.frame;
-        let entries = f.batch as usize * f.queries as usize * f.columns as usize;
-        let slots = f.batch as usize * f.queries as usize;
-        self.blob.ensure(blob)?;
-        self.staging.ensure(blob)?;
-        self.keys.ensure(entries * 4)?;
-        if scores {
-            self.scores.ensure(entries * 4)?;
+    fn in_flight(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|(_, st)| matches!(st, SlotState::InFlight { .. }))
+            .count()
+    }
+
+    /// A free slot: an idle one, a new one while under the limit, or the
+    /// oldest frame's, finished and parked for its ticket.
+    fn acquire(&mut self) -> Result<usize> {
+        if let Some(i) = self
+            .slots
+            .iter()
+            .position(|(_, st)| matches!(st, SlotState::Free))
+        {
+            return Ok(i);
         }
-        self.dets.ensure(slots * size_of::<DetRecord>())?;
-        self.rois.ensure(slots * size_of::<MaskRoi>())?;
-        // A frame has at most MASK_ITEM_BUDGET items plus one per detection
-        // (rle_kernels::chunks::chunk_pixels).
-        self.chunks
-            .ensure((MASK_ITEM_BUDGET as usize + slots) * size_of::<ChunkState>())?;
-        self.out_dets.ensure(slots * size_of::<DetRecord>())?;
-        self.det_count.ensure(f.batch as usize * 4)?;
-        self.out_det_count.ensure(f.batch as usize * 4)?;
-        self.counters.ensure(size_of::<FrameCounters>())?;
-        self.out_counters.ensure(size_of::<FrameCounters>())?;
-        self.chars.ensure(INITIAL_CHARS)?;
-        self.out_chars.ensure(self.chars.bytes())?;
-        Ok(())
-    }
-
-    fn buffers(&self, layout: &BlobLayout, inputs: (u64, u64, u64)) -> FrameBuffers {
-        let blob = self.blob.ptr();
-        FrameBuffers {
-            images: blob,
-            thresholds: blob + layout.thresholds as u64,
-            mapping: blob + layout.mapping as u64,
-            logits: inputs.0,
-            boxes: inputs.1,
-            masks: inputs.2,
-            keys: self.keys.ptr(),
-            scores: self.scores.ptr(),
-            dets: self.dets.ptr(),
-            det_count: self.det_count.ptr(),
-            counters: self.counters.ptr(),
-            chars: self.chars.ptr(),
-            rois: self.rois.ptr(),
-            chunks: self.chunks.ptr(),
-            spans: self.tables.dev_spans.ptr(),
-            weights: self.tables.dev_weights.ptr(),
-            host_dets: self.out_dets.dev(),
-            host_det_count: self.out_det_count.dev(),
-            host_counters: self.out_counters.dev(),
-            host_chars: self.out_chars.dev(),
+        if self.slots.len() < self.max_in_flight {
+            self.slots
+                .push((FrameSlot::new(&self.gpu.ctx)?, SlotState::Free));
+            return Ok(self.slots.len() - 1);
         }
+        let oldest = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, st))| match st {
+                SlotState::InFlight { ticket, .. } => Some((*ticket, i)),
+                SlotState::Free => None,
+            })
+            .min()
+            .map(|(_, i)| i)
+            .expect("every slot is in flight");
+        let (ticket, results) = self.finish_slot(oldest)?;
+        self.parked.insert(ticket, results);
+        Ok(oldest)
     }
 
-    fn sync(&self, stream: sys::CUstream) -> Result<()> {
-        // SAFETY: a stream of our context.
-        unsafe { result::stream::synchronize(stream) }.call("cuStreamSynchronize")
+    /// Waits for slot `i`'s frame; frees the slot.
+    fn finish_slot(&mut self, i: usize) -> Result<(u64, Result<Vec<ImageResult>>)> {
+        let (slot, st) = &mut self.slots[i];
+        let SlotState::InFlight { ticket, pending } = std::mem::replace(st, SlotState::Free) else {
+            unreachable!("finish_slot on a free slot")
+        };
+        Ok((
+            ticket,
+            frame::finish(&self.gpu, slot, *pending, self.stream),
+        ))
     }
 
-    fn counters_now(&self) -> FrameCounters {
-        let raw = self.out_counters.bytes(size_of::<FrameCounters>());
-        // SAFETY: FrameCounters is plain data and `raw` holds one (unaligned read).
-        unsafe { std::ptr::read_unaligned(raw.as_ptr().cast::<FrameCounters>()) }
-    }
-
-    /// Runs a planned frame whose blob is staged; inputs are device addresses.
-    /// With `profile`, CUDA events around each launch time the kernels.
-    fn execute(
+    /// Plans, stages and launches a frame into slot `i`.
+    ///
+    /// # Safety
+    /// As for [`frame::enqueue`]; `inputs` are device addresses, or `None`
+    /// for a host batch staged by `stage_host`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn launch(
         &mut self,
-        plan: &mut FramePlan,
-        layout: &BlobLayout,
-        inputs: (u64, u64, u64),
+        i: usize,
+        s: &Shapes,
+        metas: &[ImageMeta],
+        opts: &Options,
+        host: Option<&Batch<'_>>,
+        device: Option<&DeviceInputs>,
         stream: sys::CUstream,
         profile: bool,
-    ) -> Result<(Vec<ImageResult>, Option<KernelTimes>)> {
+        inputs_consumed: Option<EventHandle>,
+        scores: bool,
+    ) -> Result<u64> {
+        self.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
         if profile && self.events.is_none() {
             self.events = Some(StageEvents::new()?);
         }
-        let events = if profile { self.events.as_ref() } else { None };
-        let mark = |i: usize| events.map_or(Ok(()), |e| e.mark(i, stream));
-        self.tables.upload(stream)?;
-        plan.frame.chars_capacity = self.chars.bytes().min(u32::MAX as usize) as u32;
-        plan.frame.min_chunk_pixels = self.min_chunk_pixels;
-        // SAFETY: staging and blob hold `layout.end` bytes (reserve).
-        unsafe {
-            let src = std::slice::from_raw_parts(self.staging.host_ptr().cast::<u8>(), layout.end);
-            result::memcpy_htod_async(self.blob.ptr(), src, stream)
-                .call("cuMemcpyHtoDAsync(frame)")?;
-        }
-        let mut bufs = self.buffers(layout, inputs);
-        // SAFETY: every buffer was sized by `reserve` for `plan.frame`; the
-        // inputs were validated (host path: our staging; device path:
-        // `check_device_range`); the stream is synchronized before reading.
-        unsafe {
-            mark(0)?;
-            launch::select(&self.gpu, stream, &plan.frame, &bufs)?;
-            mark(1)?;
-            launch::mask_roi(&self.gpu, stream, &plan.frame, &bufs)?;
-            mark(2)?;
-            launch::mask_count(&self.gpu, stream, &plan.frame, &bufs)?;
-            mark(3)?;
-            launch::mask_reserve(&self.gpu, stream, &plan.frame, &bufs)?;
-            mark(4)?;
-            launch::mask_write(&self.gpu, stream, &plan.frame, &bufs)?;
-            mark(5)?;
-            launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
-            mark(6)?;
-        }
-        self.sync(stream)?;
-        let times = events.map(StageEvents::times).transpose()?;
-        let c = self.counters_now();
-        if c.overflowed > 0 {
-            // The arena was too small: grow it and redo reserve and write (the
-            // ROIs, item plan and counts per chunk stay valid).
-            let need = usize::try_from(c.chars_used).unwrap_or(usize::MAX);
-            if need > u32::MAX as usize {
-                return Err(Error::Limit {
-                    what: "COCO strings of one frame (bytes)".into(),
-                    limit: u64::from(u32::MAX),
-                    got: c.chars_used,
-                });
+        let slot = &mut self.slots[i].0;
+        let plan = plan(s, metas, opts, &mut slot.tables, 0, scores)?;
+        let mask_bytes = s.batch * s.queries * s.mask_h * s.mask_w * s.mask_dtype.size();
+        let host_sizes = host.map(|b| (b.logits.len() * 4, b.boxes.len() * 4, mask_bytes));
+        let layout = BlobLayout::new(&plan, host_sizes);
+        slot.reserve(&plan, layout.end, scores)?;
+        stage_params(&mut slot.staging, &plan, &layout);
+        let inputs = if let Some(batch) = host {
+            stage(&mut slot.staging, layout.logits, batch.logits.into_dyn());
+            stage(&mut slot.staging, layout.boxes, batch.boxes.into_dyn());
+            match batch.masks {
+                MaskLogits::F32(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
+                MaskLogits::F16(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
+                MaskLogits::Bf16(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
             }
-            self.chars.ensure(need)?;
-            self.out_chars.ensure(self.chars.bytes())?;
-            plan.frame.chars_capacity = self.chars.bytes().min(u32::MAX as usize) as u32;
-            bufs = self.buffers(layout, inputs);
-            // SAFETY: as above; the arena counters are reset before the rerun
-            // (the item plan after them stays).
-            unsafe {
-                result::memset_d8_async(self.counters.ptr(), 0, COUNTERS_RESET_BYTES, stream)
-                    .call("cuMemsetD8Async")?;
-                launch::mask_reserve(&self.gpu, stream, &plan.frame, &bufs)?;
-                launch::mask_write(&self.gpu, stream, &plan.frame, &bufs)?;
-                launch::copy_out(&self.gpu, stream, &plan.frame, &bufs)?;
+            let base = slot.blob.ptr();
+            FrameInputs {
+                logits: base + layout.logits as u64,
+                boxes: base + layout.boxes as u64,
+                masks: base + layout.masks as u64,
+                logits_dtype: MaskDtype::F32,
+                boxes_dtype: MaskDtype::F32,
+                logits_len: batch.logits.len(),
+                boxes_len: batch.boxes.len(),
+                masks_bytes: mask_bytes,
             }
-            self.sync(stream)?;
-            let again = self.counters_now();
-            if again.overflowed > 0 {
-                // Cannot happen (the rerun needs exactly the bytes just
-                // counted), but never slice past what the kernels wrote.
-                return Err(Error::Limit {
-                    what: "COCO string arena after growing (bytes)".into(),
-                    limit: self.chars.bytes() as u64,
-                    got: again.chars_used,
-                });
+        } else {
+            let d = device.expect("device inputs when there is no host batch");
+            FrameInputs {
+                logits: d.logits,
+                boxes: d.boxes,
+                masks: d.masks,
+                logits_dtype: d.logits_dtype,
+                boxes_dtype: d.boxes_dtype,
+                logits_len: s.batch * s.queries * s.columns,
+                boxes_len: s.batch * s.queries * 4,
+                masks_bytes: mask_bytes,
             }
-        }
-        Ok((self.assemble(plan), times))
+        };
+        let how = Launch {
+            stream,
+            profile: if profile { self.events.as_ref() } else { None },
+            inputs_consumed,
+            min_chunk_pixels: self.min_chunk_pixels,
+        };
+        // SAFETY: the caller's contract; the slot was just sized for the plan.
+        let pending = match unsafe { frame::enqueue(&self.gpu, slot, plan, layout, inputs, how) } {
+            Ok(p) => p,
+            Err(e) => {
+                // Part of the frame may be queued: let it drain before the
+                // slot's buffers are reused (best effort: the stream itself
+                // may be what failed).
+                // SAFETY: a stream the caller vouched for.
+                let _ = unsafe { result::stream::synchronize(stream) };
+                return Err(e);
+            }
+        };
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.slots[i].1 = SlotState::InFlight {
+            ticket,
+            pending: Box::new(pending),
+        };
+        Ok(ticket)
     }
 
-    /// Builds the results from the mapped output buffers.
-    fn assemble(&self, plan: &FramePlan) -> Vec<ImageResult> {
-        let f = &plan.frame;
-        let c = self.counters_now();
-        let counts = self.out_det_count.bytes(f.batch as usize * 4);
-        let dets_raw = self
-            .out_dets
-            .bytes(f.batch as usize * f.queries as usize * size_of::<DetRecord>());
-        let chars = self
-            .out_chars
-            .bytes((c.chars_used as usize).min(self.chars.bytes()));
-        (0..f.batch as usize)
-            .map(|b| {
-                let n = u32::from_le_bytes(counts[b * 4..b * 4 + 4].try_into().expect("4 bytes"))
-                    as usize;
-                let detections = (0..n.min(f.queries as usize))
-                    .map(|i| {
-                        let at = (b * f.queries as usize + i) * size_of::<DetRecord>();
-                        // SAFETY: DetRecord is plain data; `at` is in bounds.
-                        let d: DetRecord =
-                            unsafe { std::ptr::read_unaligned(dets_raw[at..].as_ptr().cast()) };
-                        let (o, l) = (d.chars_offset as usize, d.chars_len as usize);
-                        Detection {
-                            query: d.query,
-                            column: d.column,
-                            class_id: d.class_id,
-                            score: f32::from_bits(d.score_bits),
-                            xyxy: {
-                                // The kernel leaves the clamped floats; rounding
-                                // them here is the same operation on the same bits.
-                                let v = d.xyxy_bits.map(f32::from_bits);
-                                if plan.int_boxes[b] {
-                                    Xyxy::Int(v.map(round_to_i32))
-                                } else {
-                                    Xyxy::F32(v)
-                                }
-                            },
-                            mask: CocoRle {
-                                size: plan.mask_sizes[b],
-                                counts: chars[o..o + l].to_vec(),
-                            },
-                        }
-                    })
-                    .collect();
-                ImageResult {
-                    image_size: plan.image_sizes[b],
-                    mask_size: plan.mask_sizes[b],
-                    detections,
-                    near_decisions: Vec::new(),
-                }
-            })
-            .collect()
+    /// Launches into a fresh slot and waits: the synchronous entry points.
+    ///
+    /// # Safety
+    /// As for [`GpuState::launch`].
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run_now(
+        &mut self,
+        s: &Shapes,
+        metas: &[ImageMeta],
+        opts: &Options,
+        host: Option<&Batch<'_>>,
+        device: Option<&DeviceInputs>,
+        stream: sys::CUstream,
+        profile: bool,
+        scores: bool,
+    ) -> Result<(Vec<ImageResult>, Option<KernelTimes>, usize)> {
+        let i = self.acquire()?;
+        // SAFETY: the caller's contract.
+        let launched = unsafe {
+            self.launch(
+                i, s, metas, opts, host, device, stream, profile, None, scores,
+            )
+        };
+        launched?;
+        let (_, results) = self.finish_slot(i)?;
+        let results = results?;
+        let times = match (&self.events, profile) {
+            (Some(e), true) => Some(e.times()?),
+            _ => None,
+        };
+        Ok((results, times, i))
     }
 
-    fn read_scores(&self, s: &Shapes) -> Result<Array3<f32>> {
-        let mut v = vec![0f32; s.batch * s.queries * s.columns];
-        // SAFETY: the scores buffer holds this many floats (reserve), and the
-        // stream that wrote them was synchronized.
-        unsafe { result::memcpy_dtoh_sync(&mut v, self.scores.ptr()) }
-            .call("cuMemcpyDtoH(scores)")?;
-        Ok(Array3::from_shape_vec((s.batch, s.queries, s.columns), v)
-            .expect("length matches the shape"))
+    /// Validates device inputs against the shapes and this context.
+    fn check_inputs(&self, inputs: &DeviceInputs) -> Result<()> {
+        self.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        let s = inputs.shapes;
+        let slots = s.batch * s.queries;
+        check_device_range(
+            "inputs.logits",
+            inputs.logits,
+            slots * s.columns * inputs.logits_dtype.size(),
+        )?;
+        check_device_range(
+            "inputs.boxes",
+            inputs.boxes,
+            slots * 4 * inputs.boxes_dtype.size(),
+        )?;
+        check_device_range(
+            "inputs.masks",
+            inputs.masks,
+            slots * s.mask_h * s.mask_w * s.mask_dtype.size(),
+        )
     }
 }
 
 impl Drop for GpuState {
     fn drop(&mut self) {
         if self.gpu.ctx.bind_to_thread().is_ok() {
-            // SAFETY: our own stream; nothing of ours runs on it after a frame.
+            // SAFETY: our own events and stream. Frames still in flight (on
+            // callers' streams) are waited for before their buffers go.
             unsafe {
+                for (slot, st) in &self.slots {
+                    if matches!(st, SlotState::InFlight { .. }) {
+                        let _ = result::event::synchronize(slot.done);
+                    }
+                }
                 let _ = result::stream::synchronize(self.stream);
                 let _ = result::stream::destroy(self.stream);
             }
@@ -448,27 +447,14 @@ impl Drop for GpuState {
 // SAFETY: the stream and buffers are owned; `&mut self` serializes their use.
 unsafe impl Send for GpuState {}
 
-/// Copies an ndarray view into `dst` in logical (row-major) order.
-fn stage<T: Copy>(staging: &mut MappedHost, offset: usize, view: ndarray::ArrayViewD<'_, T>) {
-    if let Some(s) = view.as_slice() {
-        staging.write(offset, s);
-    } else {
-        let v: Vec<T> = view.iter().copied().collect();
-        staging.write(offset, &v);
-    }
-}
-
 impl Postprocessor {
     /// Opens the device and loads the kernels, or falls back per `config`.
     pub fn new(config: Config) -> Result<Self> {
-        match GpuState::new(config.ordinal) {
+        match GpuState::new(&config) {
             Ok(g) => Ok(Self {
                 backend: Backend::Gpu(Box::new(g)),
             }),
-            Err(e @ (Error::NoDriver | Error::NoDevice { .. }))
-                if config.fallback == Fallback::Cpu =>
-            {
-                let _ = e;
+            Err(Error::NoDriver | Error::NoDevice { .. }) if config.fallback == Fallback::Cpu => {
                 Ok(Self {
                     backend: Backend::Cpu,
                 })
@@ -497,41 +483,40 @@ impl Postprocessor {
         }
     }
 
+    /// Frames that may be in flight at once ([`Config::max_in_flight`]; 0 on the CPU).
+    pub fn max_in_flight(&self) -> usize {
+        match &self.backend {
+            Backend::Gpu(g) => g.max_in_flight,
+            Backend::Cpu => 0,
+        }
+    }
+
+    /// Frames submitted and not yet finished on the GPU side (parked
+    /// results of finished frames do not count).
+    pub fn in_flight(&self) -> usize {
+        match &self.backend {
+            Backend::Gpu(g) => g.in_flight(),
+            Backend::Cpu => 0,
+        }
+    }
+
     /// Fills every device buffer and mapped output buffer with the byte
     /// `0xA5`, so a test can prove that results were written by this frame and
-    /// not left over from an earlier one. Test support; costs a synchronization.
+    /// not left over from an earlier one. Test support; costs a
+    /// synchronization. Slots with a frame in flight are left alone.
     #[doc(hidden)]
     pub fn poison_buffers(&mut self) -> Result<()> {
         let Backend::Gpu(g) = &mut self.backend else {
             return Ok(());
         };
         g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
-        for d in [
-            &g.keys,
-            &g.scores,
-            &g.dets,
-            &g.det_count,
-            &g.counters,
-            &g.chars,
-            &g.rois,
-            &g.chunks,
-            &g.blob,
-        ] {
-            if d.bytes() > 0 {
-                // SAFETY: fills our own allocation of that many bytes.
-                unsafe { result::memset_d8_async(d.ptr(), 0xA5, d.bytes(), g.stream) }
-                    .call("cuMemsetD8Async(poison)")?;
-            }
+        if g.slots.is_empty() {
+            g.slots.push((FrameSlot::new(&g.gpu.ctx)?, SlotState::Free));
         }
-        g.sync(g.stream)?;
-        for h in [
-            &mut g.out_dets,
-            &mut g.out_det_count,
-            &mut g.out_counters,
-            &mut g.out_chars,
-        ] {
-            let n = h.capacity();
-            h.write(0, &vec![0xA5u8; n]);
+        for (slot, st) in &mut g.slots {
+            if matches!(st, SlotState::Free) {
+                slot.poison(g.stream)?;
+            }
         }
         Ok(())
     }
@@ -595,32 +580,12 @@ impl Postprocessor {
             Backend::Gpu(g) => g,
         };
         let s = Shapes::of(batch);
-        let mut plan = plan(&s, metas, opts, &mut g.tables, 0, scores)?;
-        let sizes = (
-            batch.logits.len() * 4,
-            batch.boxes.len() * 4,
-            batch.logits.len() / s.columns * s.mask_h * s.mask_w * s.mask_dtype.size(),
-        );
-        let layout = BlobLayout::new(&plan, Some(sizes));
-        g.reserve(&plan, layout.end, scores)?;
-        stage_params(&mut g.staging, &plan, &layout);
-        stage(&mut g.staging, layout.logits, batch.logits.into_dyn());
-        stage(&mut g.staging, layout.boxes, batch.boxes.into_dyn());
-        match batch.masks {
-            MaskLogits::F32(m) => stage(&mut g.staging, layout.masks, m.into_dyn()),
-            MaskLogits::F16(m) => stage(&mut g.staging, layout.masks, m.into_dyn()),
-            MaskLogits::Bf16(m) => stage(&mut g.staging, layout.masks, m.into_dyn()),
-        }
-        let base = g.blob.ptr();
-        let inputs = (
-            base + layout.logits as u64,
-            base + layout.boxes as u64,
-            base + layout.masks as u64,
-        );
         let stream = g.stream;
-        let (results, _) = g.execute(&mut plan, &layout, inputs, stream, false)?;
+        // SAFETY: the inputs are staged into the slot's own blob.
+        let (results, _, slot) =
+            unsafe { g.run_now(&s, metas, opts, Some(batch), None, stream, false, scores) }?;
         let sc = if scores {
-            Some(g.read_scores(&s)?)
+            Some(g.slots[slot].0.read_scores(&s)?)
         } else {
             None
         };
@@ -629,7 +594,8 @@ impl Postprocessor {
 
     /// Post-processes a batch already in device memory, on `stream` (the
     /// post-processor's own stream when `None`). Zero-copy: the kernels read
-    /// the caller's buffers directly.
+    /// the caller's buffers directly. Returns when the results are on the
+    /// host; it waits for this frame only, not for other work on `stream`.
     ///
     /// # Safety
     /// The device buffers must hold initialized data of the declared shapes and
@@ -639,7 +605,7 @@ impl Postprocessor {
     pub unsafe fn run_device(
         &mut self,
         inputs: &DeviceInputs,
-        stream: Option<sys::CUstream>,
+        stream: Option<StreamHandle>,
         metas: &[ImageMeta],
         opts: &Options,
     ) -> Result<Vec<ImageResult>> {
@@ -658,68 +624,156 @@ impl Postprocessor {
     pub unsafe fn run_device_profiled(
         &mut self,
         inputs: &DeviceInputs,
-        stream: Option<sys::CUstream>,
+        stream: Option<StreamHandle>,
         metas: &[ImageMeta],
         opts: &Options,
     ) -> Result<(Vec<ImageResult>, KernelTimes)> {
         // SAFETY: the caller's contract is this function's.
         let (results, times) = unsafe { self.device_frame(inputs, stream, metas, opts, true) }?;
-        // `execute` returns times whenever asked to profile.
+        // `run_now` returns times whenever asked to profile.
         Ok((results, times.unwrap_or_default()))
     }
 
-    /// The device-input frame of both entry points above.
+    fn gpu_for_device_inputs(&mut self) -> Result<&mut GpuState> {
+        match &mut self.backend {
+            Backend::Cpu => Err(Error::DevicePointer {
+                field: "inputs",
+                reason: "device inputs need a GPU, and this post-processor runs on the CPU".into(),
+            }),
+            Backend::Gpu(g) => Ok(g),
+        }
+    }
+
+    /// The device-input frame of both synchronous entry points above.
     ///
     /// # Safety
     /// As for [`run_device`](Self::run_device).
     unsafe fn device_frame(
         &mut self,
         inputs: &DeviceInputs,
-        stream: Option<sys::CUstream>,
+        stream: Option<StreamHandle>,
         metas: &[ImageMeta],
         opts: &Options,
         profile: bool,
     ) -> Result<(Vec<ImageResult>, Option<KernelTimes>)> {
         let s = inputs.shapes;
         validate_shapes(&s, metas, opts)?;
-        let g = match &mut self.backend {
-            Backend::Cpu => {
-                return Err(Error::DevicePointer {
-                    field: "inputs",
-                    reason: "device inputs need a GPU, and this post-processor runs on the CPU"
-                        .into(),
-                })
-            }
-            Backend::Gpu(g) => g,
-        };
-        g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
-        let slots = s.batch * s.queries;
-        check_device_range("inputs.logits", inputs.logits, slots * s.columns * 4)?;
-        check_device_range("inputs.boxes", inputs.boxes, slots * 16)?;
-        check_device_range(
-            "inputs.masks",
-            inputs.masks,
-            slots * s.mask_h * s.mask_w * s.mask_dtype.size(),
-        )?;
-        let mut plan = plan(&s, metas, opts, &mut g.tables, 0, false)?;
-        let layout = BlobLayout::new(&plan, None);
-        g.reserve(&plan, layout.end, false)?;
-        stage_params(&mut g.staging, &plan, &layout);
-        let stream = stream.unwrap_or(g.stream);
-        g.execute(
-            &mut plan,
-            &layout,
-            (inputs.logits, inputs.boxes, inputs.masks),
-            stream,
-            profile,
-        )
+        let g = self.gpu_for_device_inputs()?;
+        g.check_inputs(inputs)?;
+        let stream = stream.map_or(g.stream, StreamHandle::cu);
+        // SAFETY: the caller's contract; the inputs were range-checked.
+        let (results, times, _) =
+            unsafe { g.run_now(&s, metas, opts, None, Some(inputs), stream, profile, false) }?;
+        Ok((results, times))
     }
-}
 
-fn stage_params(staging: &mut MappedHost, plan: &FramePlan, layout: &BlobLayout) {
-    staging.write(0, &plan.images);
-    staging.write(layout.thresholds, &plan.thresholds);
-    staging.write(layout.mapping, &plan.mapping);
+    /// Enqueues a device-input frame on `stream` (the post-processor's own
+    /// stream when `None`) and returns at once: no synchronization, no host
+    /// copy of the inputs. [`collect`](Self::collect) returns its results.
+    ///
+    /// With `inputs_consumed`, that event is recorded on `stream` right after
+    /// the last kernel that reads the inputs, and the caller may reuse the
+    /// input buffers once it has completed (the masks are copied aside only
+    /// in the rare frame whose strings overflow the arena, for its rerun).
+    /// Up to [`max_in_flight`](Self::max_in_flight) frames are in flight; one
+    /// more first waits for the oldest, whose results stay with its ticket.
+    ///
+    /// # Safety
+    /// The device buffers must hold initialized data of the declared shapes,
+    /// stay allocated and not be written until `inputs_consumed` completes
+    /// (when given) or until `collect` returns for this ticket; `stream` and
+    /// `inputs_consumed` must belong to this post-processor's context.
+    pub unsafe fn submit_device(
+        &mut self,
+        inputs: &DeviceInputs,
+        stream: Option<StreamHandle>,
+        inputs_consumed: Option<EventHandle>,
+        metas: &[ImageMeta],
+        opts: &Options,
+    ) -> Result<Ticket> {
+        let s = inputs.shapes;
+        validate_shapes(&s, metas, opts)?;
+        let g = self.gpu_for_device_inputs()?;
+        g.check_inputs(inputs)?;
+        let stream = stream.map_or(g.stream, StreamHandle::cu);
+        let i = g.acquire()?;
+        // SAFETY: the caller's contract; the inputs were range-checked.
+        let ticket = unsafe {
+            g.launch(
+                i,
+                &s,
+                metas,
+                opts,
+                None,
+                Some(inputs),
+                stream,
+                false,
+                inputs_consumed,
+                false,
+            )
+        }?;
+        Ok(Ticket(ticket))
+    }
+
+    fn find(&self, ticket: &Ticket) -> Result<Option<usize>> {
+        let Backend::Gpu(g) = &self.backend else {
+            return Err(Error::Ticket {
+                ticket: ticket.0,
+                reason: "this post-processor runs on the CPU and issued no tickets".into(),
+            });
+        };
+        if g.parked.contains_key(&ticket.0) {
+            return Ok(None);
+        }
+        match g.slots.iter().position(
+            |(_, st)| matches!(st, SlotState::InFlight { ticket: t, .. } if *t == ticket.0),
+        ) {
+            Some(i) => Ok(Some(i)),
+            None => Err(Error::Ticket {
+                ticket: ticket.0,
+                reason: "not a frame in flight on this post-processor (collected already, or \
+                         issued by another one)"
+                    .into(),
+            }),
+        }
+    }
+
+    /// Whether a submitted frame's GPU work has completed, so that
+    /// [`collect`](Self::collect) will not wait (never blocks).
+    pub fn is_ready(&self, ticket: &Ticket) -> Result<bool> {
+        match self.find(ticket)? {
+            None => Ok(true),
+            Some(i) => {
+                let Backend::Gpu(g) = &self.backend else {
+                    unreachable!("find succeeded")
+                };
+                g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+                frame::is_done(&g.slots[i].0)
+            }
+        }
+    }
+
+    /// The results of a submitted frame, waiting for its completion event
+    /// only (not for later work on its stream).
+    pub fn collect(&mut self, ticket: Ticket) -> Result<Vec<ImageResult>> {
+        let at = self.find(&ticket)?;
+        let Backend::Gpu(g) = &mut self.backend else {
+            unreachable!("find succeeded")
+        };
+        match at {
+            None => g.parked.remove(&ticket.0).expect("found parked"),
+            Some(i) => {
+                g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+                g.finish_slot(i)?.1
+            }
+        }
+    }
+
+    /// Drops a submitted frame's results (waiting for its GPU work, whose
+    /// buffers are reused afterwards).
+    pub fn discard(&mut self, ticket: Ticket) -> Result<()> {
+        self.collect(ticket).map(drop)
+    }
 }
 
 // A post-processor moves between threads with its stream and buffers.

@@ -98,6 +98,7 @@ fn random_frames_match_the_reference_bit_for_bit() {
     let mut pp = Postprocessor::new(Config {
         ordinal: 0,
         fallback: Fallback::Error,
+        ..Default::default()
     })
     .expect("a CUDA GPU");
     let mut r = Rng(0x5EED_0001);

@@ -96,6 +96,7 @@ fn spec_4_4_end_to_end_on_the_gpu() {
     let mut pp = Postprocessor::new(Config {
         ordinal: 0,
         fallback: Fallback::Error,
+        ..Default::default()
     })
     .expect("a CUDA GPU");
     let (logits, boxes, masks) = inputs();
@@ -162,6 +163,7 @@ fn without_a_driver_the_cpu_fallback_matches_the_reference() {
     let err = Postprocessor::new(Config {
         ordinal: 0,
         fallback: Fallback::Error,
+        ..Default::default()
     })
     .unwrap_err();
     assert!(err.to_string().contains("no CUDA driver"), "{err}");

@@ -165,12 +165,7 @@ fn device_inputs_are_shape_checked_before_memory_is_touched() {
     let mut pp = Postprocessor::cpu();
     let (metas, opts) = (vec![stretch()], options());
     // Pointers are never looked at when the shapes are wrong: null is fine here.
-    let inputs = |s: Shapes| DeviceInputs {
-        logits: 0,
-        boxes: 0,
-        masks: 0,
-        shapes: s,
-    };
+    let inputs = |s: Shapes| DeviceInputs::f32(0, 0, 0, s);
     for (s, metas) in [
         (shapes(1, 4, 0, 8, 8), metas.clone()),
         (shapes(1, 4, 3, 8, 0), metas.clone()),
@@ -358,6 +353,7 @@ fn gpu() -> Postprocessor {
     Postprocessor::new(Config {
         ordinal: 0,
         fallback: Fallback::Error,
+        ..Default::default()
     })
     .expect(GPU)
 }

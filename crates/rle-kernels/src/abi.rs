@@ -21,14 +21,25 @@ pub const KERNEL_MASK_RESERVE: &str = "rle_mask_reserve";
 pub const KERNEL_MASK_WRITE: &str = "rle_mask_write";
 /// Entry point: copies the frame's results into mapped pinned host memory.
 pub const KERNEL_COPY_OUT: &str = "rle_copy_out";
+/// Entry point: f16/bf16 logits or boxes widened exactly to f32.
+pub const KERNEL_WIDEN: &str = "rle_widen";
+/// Entry point: copies the mask logits when the string arena overflowed
+/// (deferred frames, whose rerun must not read the caller's buffers).
+pub const KERNEL_SNAPSHOT: &str = "rle_snapshot";
+/// Threads per block and blocks of `rle_widen` and `rle_snapshot`.
+pub const CONVERT_THREADS: u32 = 256;
+/// See [`CONVERT_THREADS`].
+pub const CONVERT_BLOCKS: u32 = 264;
 /// Every entry point the PTX bundle must contain.
-pub const KERNELS: [&str; 6] = [
+pub const KERNELS: [&str; 8] = [
     KERNEL_SELECT,
     KERNEL_MASK_ROI,
     KERNEL_MASK_COUNT,
     KERNEL_MASK_RESERVE,
     KERNEL_MASK_WRITE,
     KERNEL_COPY_OUT,
+    KERNEL_WIDEN,
+    KERNEL_SNAPSHOT,
 ];
 
 /// Threads per block of `rle_select` (one block per image).

@@ -10,6 +10,7 @@
 use core::arch::asm;
 use core::arch::nvptx;
 
+mod convert;
 mod copy_out;
 mod masks;
 mod select;

@@ -1,0 +1,293 @@
+//! The buffer pool of one frame in flight ([`FrameSlot`]): its parameter blob
+//! and staging, the kernels' working buffers, the mapped pinned buffers the
+//! results land in, its resize-table cache and its completion event. A
+//! post-processor keeps up to `max_in_flight` slots; a slot's buffers only
+//! grow while it is idle (its previous frame was collected), and after
+//! warm-up a frame allocates nothing.
+
+use std::sync::Arc;
+
+use cudarc::driver::{result, sys, CudaContext};
+use ndarray::Array3;
+use rle_kernels::abi::{ChunkState, DetRecord, FrameCounters, MaskRoi, MASK_ITEM_BUDGET};
+use rle_reference::boxes::round_to_i32;
+use rle_reference::{CocoRle, Detection, ImageResult, Xyxy};
+
+use crate::error::{DriverContext, Result};
+use crate::launch::FrameBuffers;
+use crate::memory::{DeviceBuffer, MappedHost};
+use crate::params::{FramePlan, Shapes};
+use crate::tables::TableCache;
+
+const ALIGN: usize = 256;
+/// First size of the COCO string arena (it grows to what a frame needs).
+const INITIAL_CHARS: usize = 1 << 20;
+
+pub(crate) fn align(v: usize) -> usize {
+    v.div_ceil(ALIGN) * ALIGN
+}
+
+/// Where each part of the uploaded blob starts.
+#[derive(Debug)]
+pub(crate) struct BlobLayout {
+    pub(crate) thresholds: usize,
+    pub(crate) mapping: usize,
+    pub(crate) logits: usize,
+    pub(crate) boxes: usize,
+    pub(crate) masks: usize,
+    pub(crate) end: usize,
+}
+
+impl BlobLayout {
+    /// `inputs`: byte sizes of host logits, boxes and masks staged with the
+    /// parameters (`None` for device inputs).
+    pub(crate) fn new(plan: &FramePlan, inputs: Option<(usize, usize, usize)>) -> Self {
+        let images = std::mem::size_of_val(plan.images.as_slice());
+        let thresholds = align(images);
+        let mapping = thresholds + align(plan.thresholds.len() * 4);
+        let logits = mapping + align(plan.mapping.len() * 4);
+        let (l, b, m) = inputs.unwrap_or((0, 0, 0));
+        let boxes = logits + align(l);
+        let masks = boxes + align(b);
+        Self {
+            thresholds,
+            mapping,
+            logits,
+            boxes,
+            masks,
+            end: masks + align(m),
+        }
+    }
+}
+
+/// Every buffer one frame uses, and the event that marks its end.
+#[derive(Debug)]
+pub(crate) struct FrameSlot {
+    ctx: Arc<CudaContext>,
+    pub(crate) tables: TableCache,
+    pub(crate) blob: DeviceBuffer,
+    pub(crate) staging: MappedHost,
+    keys: DeviceBuffer,
+    scores: DeviceBuffer,
+    dets: DeviceBuffer,
+    det_count: DeviceBuffer,
+    pub(crate) counters: DeviceBuffer,
+    pub(crate) chars: DeviceBuffer,
+    rois: DeviceBuffer,
+    chunks: DeviceBuffer,
+    /// f32 copies of half-precision device logits and boxes.
+    pub(crate) widened: DeviceBuffer,
+    /// The masks, copied by `rle_snapshot` when a deferred frame overflowed.
+    pub(crate) snapshot: DeviceBuffer,
+    out_dets: MappedHost,
+    out_det_count: MappedHost,
+    out_counters: MappedHost,
+    pub(crate) out_chars: MappedHost,
+    /// Recorded after the frame's last launch.
+    pub(crate) done: sys::CUevent,
+}
+
+// SAFETY: the buffers and the event are owned; `&mut` on the owner serializes use.
+unsafe impl Send for FrameSlot {}
+
+impl FrameSlot {
+    pub(crate) fn new(ctx: &Arc<CudaContext>) -> Result<Self> {
+        ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        let done = result::event::create(sys::CUevent_flags::CU_EVENT_DISABLE_TIMING)
+            .call("cuEventCreate")?;
+        let d = || DeviceBuffer::empty(ctx);
+        let h = || MappedHost::empty(ctx);
+        Ok(Self {
+            ctx: ctx.clone(),
+            tables: TableCache::new(d(), d()),
+            blob: d(),
+            staging: h(),
+            keys: d(),
+            scores: d(),
+            dets: d(),
+            det_count: d(),
+            counters: d(),
+            chars: d(),
+            rois: d(),
+            chunks: d(),
+            widened: d(),
+            snapshot: d(),
+            out_dets: h(),
+            out_det_count: h(),
+            out_counters: h(),
+            out_chars: h(),
+            done,
+        })
+    }
+
+    /// Sizes every buffer for this frame (the slot is idle: its previous
+    /// frame was collected).
+    pub(crate) fn reserve(&mut self, p: &FramePlan, blob: usize, scores: bool) -> Result<()> {
+        let f = &p.frame;
+        let entries = f.batch as usize * f.queries as usize * f.columns as usize;
+        let slots = f.batch as usize * f.queries as usize;
+        self.blob.ensure(blob)?;
+        self.staging.ensure(blob)?;
+        self.keys.ensure(entries * 4)?;
+        if scores {
+            self.scores.ensure(entries * 4)?;
+        }
+        self.dets.ensure(slots * size_of::<DetRecord>())?;
+        self.rois.ensure(slots * size_of::<MaskRoi>())?;
+        // A frame has at most MASK_ITEM_BUDGET items plus one per detection
+        // (rle_kernels::chunks::chunk_pixels).
+        self.chunks
+            .ensure((MASK_ITEM_BUDGET as usize + slots) * size_of::<ChunkState>())?;
+        self.out_dets.ensure(slots * size_of::<DetRecord>())?;
+        self.det_count.ensure(f.batch as usize * 4)?;
+        self.out_det_count.ensure(f.batch as usize * 4)?;
+        self.counters.ensure(size_of::<FrameCounters>())?;
+        self.out_counters.ensure(size_of::<FrameCounters>())?;
+        self.chars.ensure(INITIAL_CHARS)?;
+        self.out_chars.ensure(self.chars.bytes())?;
+        Ok(())
+    }
+
+    pub(crate) fn buffers(&self, layout: &BlobLayout, inputs: (u64, u64, u64)) -> FrameBuffers {
+        let blob = self.blob.ptr();
+        FrameBuffers {
+            images: blob,
+            thresholds: blob + layout.thresholds as u64,
+            mapping: blob + layout.mapping as u64,
+            logits: inputs.0,
+            boxes: inputs.1,
+            masks: inputs.2,
+            keys: self.keys.ptr(),
+            scores: self.scores.ptr(),
+            dets: self.dets.ptr(),
+            det_count: self.det_count.ptr(),
+            counters: self.counters.ptr(),
+            chars: self.chars.ptr(),
+            rois: self.rois.ptr(),
+            chunks: self.chunks.ptr(),
+            spans: self.tables.dev_spans.ptr(),
+            weights: self.tables.dev_weights.ptr(),
+            host_dets: self.out_dets.dev(),
+            host_det_count: self.out_det_count.dev(),
+            host_counters: self.out_counters.dev(),
+            host_chars: self.out_chars.dev(),
+        }
+    }
+
+    /// The counters the frame's copy-out left in mapped memory.
+    pub(crate) fn counters_now(&self) -> FrameCounters {
+        let raw = self.out_counters.bytes(size_of::<FrameCounters>());
+        // SAFETY: FrameCounters is plain data and `raw` holds one (unaligned read).
+        unsafe { std::ptr::read_unaligned(raw.as_ptr().cast::<FrameCounters>()) }
+    }
+
+    /// Builds the results from the mapped output buffers (the frame is done).
+    pub(crate) fn assemble(&self, plan: &FramePlan) -> Vec<ImageResult> {
+        let f = &plan.frame;
+        let c = self.counters_now();
+        let counts = self.out_det_count.bytes(f.batch as usize * 4);
+        let dets_raw = self
+            .out_dets
+            .bytes(f.batch as usize * f.queries as usize * size_of::<DetRecord>());
+        let chars = self
+            .out_chars
+            .bytes((c.chars_used as usize).min(self.chars.bytes()));
+        (0..f.batch as usize)
+            .map(|b| {
+                let n = u32::from_le_bytes(counts[b * 4..b * 4 + 4].try_into().expect("4 bytes"))
+                    as usize;
+                let detections = (0..n.min(f.queries as usize))
+                    .map(|i| {
+                        let at = (b * f.queries as usize + i) * size_of::<DetRecord>();
+                        // SAFETY: DetRecord is plain data; `at` is in bounds.
+                        let d: DetRecord =
+                            unsafe { std::ptr::read_unaligned(dets_raw[at..].as_ptr().cast()) };
+                        let (o, l) = (d.chars_offset as usize, d.chars_len as usize);
+                        Detection {
+                            query: d.query,
+                            column: d.column,
+                            class_id: d.class_id,
+                            score: f32::from_bits(d.score_bits),
+                            xyxy: {
+                                // The kernel leaves the clamped floats; rounding
+                                // them here is the same operation on the same bits.
+                                let v = d.xyxy_bits.map(f32::from_bits);
+                                if plan.int_boxes[b] {
+                                    Xyxy::Int(v.map(round_to_i32))
+                                } else {
+                                    Xyxy::F32(v)
+                                }
+                            },
+                            mask: CocoRle {
+                                size: plan.mask_sizes[b],
+                                counts: chars[o..o + l].to_vec(),
+                            },
+                        }
+                    })
+                    .collect();
+                ImageResult {
+                    image_size: plan.image_sizes[b],
+                    mask_size: plan.mask_sizes[b],
+                    detections,
+                    near_decisions: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    /// Every sigmoid score of the frame (host-input frames that asked for them).
+    pub(crate) fn read_scores(&self, s: &Shapes) -> Result<Array3<f32>> {
+        let mut v = vec![0f32; s.batch * s.queries * s.columns];
+        // SAFETY: the scores buffer holds this many floats (reserve), and the
+        // frame that wrote them is done.
+        unsafe { result::memcpy_dtoh_sync(&mut v, self.scores.ptr()) }
+            .call("cuMemcpyDtoH(scores)")?;
+        Ok(Array3::from_shape_vec((s.batch, s.queries, s.columns), v)
+            .expect("length matches the shape"))
+    }
+
+    /// Fills every buffer with `0xA5` (test support: results must come from
+    /// the frame that reports them). The slot is idle.
+    pub(crate) fn poison(&mut self, stream: sys::CUstream) -> Result<()> {
+        for d in [
+            &self.keys,
+            &self.scores,
+            &self.dets,
+            &self.det_count,
+            &self.counters,
+            &self.chars,
+            &self.rois,
+            &self.chunks,
+            &self.blob,
+            &self.widened,
+            &self.snapshot,
+        ] {
+            if d.bytes() > 0 {
+                // SAFETY: fills our own allocation of that many bytes.
+                unsafe { result::memset_d8_async(d.ptr(), 0xA5, d.bytes(), stream) }
+                    .call("cuMemsetD8Async(poison)")?;
+            }
+        }
+        // SAFETY: a stream of our context.
+        unsafe { result::stream::synchronize(stream) }.call("cuStreamSynchronize")?;
+        for h in [
+            &mut self.out_dets,
+            &mut self.out_det_count,
+            &mut self.out_counters,
+            &mut self.out_chars,
+        ] {
+            let n = h.capacity();
+            h.write(0, &vec![0xA5u8; n]);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FrameSlot {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_ok() {
+            // SAFETY: our event; the owner waited for the frame that recorded it.
+            let _ = unsafe { result::event::destroy(self.done) };
+        }
+    }
+}
