@@ -105,20 +105,18 @@ fn inputs_may_be_overwritten_once_the_consumed_event_completes_even_on_overflow(
     };
     let want = rle_reference::postprocess(&batch, &metas, &opts).unwrap();
     assert_eq!(want[0].detections.len(), 1);
-    let mut stream: sys::CUstream = std::ptr::null_mut();
-    let mut consumed: sys::CUevent = std::ptr::null_mut();
     for _ in 0..2 {
         // A fresh post-processor each time: its arena starts small.
         let mut fresh = common::gpu();
         let dev = fresh.upload(&batch).unwrap();
         let inputs = dev.inputs();
+        let mut stream: sys::CUstream = std::ptr::null_mut();
+        let mut consumed: sys::CUevent = std::ptr::null_mut();
         // SAFETY: a stream and an event of the primary context (current
-        // after `upload`), destroyed below.
+        // after `upload`, retained by `fresh`), destroyed below before it goes.
         unsafe {
-            if stream.is_null() {
-                sys::cuStreamCreate(&mut stream, 1).result().unwrap();
-                sys::cuEventCreate(&mut consumed, 2).result().unwrap();
-            }
+            sys::cuStreamCreate(&mut stream, 1).result().unwrap();
+            sys::cuEventCreate(&mut consumed, 2).result().unwrap();
         }
         // SAFETY: `dev` holds the batch; it is only overwritten after the
         // consumed event, which is what the contract allows.
@@ -141,11 +139,11 @@ fn inputs_may_be_overwritten_once_the_consumed_event_completes_even_on_overflow(
             sys::cuMemsetD8_v2(inputs.logits, 0xFF, 4).result().unwrap();
         }
         assert_eq!(fresh.collect(t).unwrap(), want);
-    }
-    // SAFETY: ours, idle.
-    unsafe {
-        sys::cuEventDestroy_v2(consumed).result().unwrap();
-        sys::cuStreamDestroy_v2(stream).result().unwrap();
+        // SAFETY: ours, idle (the frame was collected).
+        unsafe {
+            sys::cuEventDestroy_v2(consumed).result().unwrap();
+            sys::cuStreamDestroy_v2(stream).result().unwrap();
+        }
     }
 }
 

@@ -150,14 +150,44 @@ def test_random_frames_equal_the_package_torch_path():
 
 
 def _trt_model_class():
-    """The package's TensorRT model class, importable without TensorRT by a
-    stand-in ``tensorrt`` module (its post_process needs none of it)."""
-    if "tensorrt" not in sys.modules:
+    """The package's TensorRT model class. Its module imports tensorrt and
+    pycuda, which its ``post_process`` never touches: where they are absent,
+    stand-ins that answer every attribute let the import through, and are
+    removed from ``sys.modules`` again right after."""
+    import importlib.machinery
+
+    class _Meta(type):
+        def __getattr__(cls, name):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return cls
+
+    class _Any(metaclass=_Meta):
+        def __init__(self, *args, **kwargs):
+            pass
+
+    class _Module(types.ModuleType):
+        def __getattr__(self, name):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return _Any
+
+    added = []
+    for name in ("tensorrt", "pycuda", "pycuda.driver"):
         try:
-            import tensorrt  # noqa: F401
+            __import__(name)
         except ImportError:
-            sys.modules["tensorrt"] = types.ModuleType("tensorrt")
-    from inference_models.models.rfdetr.rfdetr_instance_segmentation_trt import RFDetrForInstanceSegmentationTRT
+            m = _Module(name)
+            m.__spec__ = importlib.machinery.ModuleSpec(name, None)
+            sys.modules[name] = m
+            added.append(name)
+    if "pycuda.driver" in added:
+        sys.modules["pycuda"].driver = sys.modules["pycuda.driver"]
+    try:
+        from inference_models.models.rfdetr.rfdetr_instance_segmentation_trt import RFDetrForInstanceSegmentationTRT
+    finally:
+        for name in added:
+            del sys.modules[name]
     return RFDetrForInstanceSegmentationTRT
 
 

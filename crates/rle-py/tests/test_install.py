@@ -2,6 +2,7 @@
 package where it imports (the GPU machine), else the stand-in in
 tests/standin (run in a subprocess so the two never meet)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,8 +49,12 @@ print("install-ok", len(expect))
 
 
 def test_install_and_uninstall_on_the_package_layout():
-    env_path = str(STANDIN)
+    import numpy
+    import rle_gpu
+
+    # The stand-in first (it shadows a real package), then where rle_gpu and numpy live.
+    where = [str(STANDIN)] + [str(Path(m.__file__).resolve().parents[1]) for m in (rle_gpu, numpy)]
     r = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                       env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+                       env={"PYTHONPATH": os.pathsep.join(where), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "install-ok 5" in r.stdout
