@@ -2,7 +2,8 @@
 //! (docs/FRAME_FORMAT.md), found, read, cross-checked and turned into what the
 //! post-processor takes.
 //!
-//! - [`npz`]: the arrays; [`sidecar`]: the metadata; [`options`]: option resolution.
+//! - [`npz`]: the arrays ([`archive`]: the zip members, size-checked before reading);
+//!   [`sidecar`]: the metadata; [`options`]: option resolution.
 //! - [`discover`]: a frame path or a directory of frames → sorted `.npz` paths.
 //! - [`load`]: one frame, fully checked.
 //!
@@ -10,6 +11,7 @@
 //! processing it can fail only for device reasons; every rejection is one line
 //! naming the file and the field.
 
+pub mod archive;
 pub mod npz;
 pub mod options;
 pub mod sidecar;
