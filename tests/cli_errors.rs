@@ -435,7 +435,7 @@ fn threshold_file_empty_or_missing() {
     let missing = s.dir.path().join("nope.json");
     has(
         &s.fails(1, &["--thresholds", missing.to_str().unwrap()]),
-        &["nope.json: cannot read the file"],
+        &["nope.json: cannot read the file: does not exist"],
     );
 }
 

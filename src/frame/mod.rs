@@ -12,6 +12,7 @@
 //! naming the file and the field.
 
 pub mod archive;
+pub mod input_file;
 pub mod npz;
 pub mod options;
 pub mod sidecar;
@@ -66,28 +67,48 @@ pub fn sidecar_path(npz: &Path) -> PathBuf {
 }
 
 /// The `.npz` frames named by `path`: the file itself, or a directory's `*.npz`
-/// sorted by file name.
+/// sorted by file name. Every frame must be a regular file (or a link to one): a
+/// FIFO would block the first read forever, and a broken link in a directory is
+/// reported, not skipped.
 pub fn discover(path: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("{}: cannot access the frames", path.display()))?;
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => match input_file::problem(path) {
+            Some(p @ input_file::Problem::BrokenLink(_)) => bail!("{shown}: {p}"),
+            _ => return Err(e).with_context(|| format!("{shown}: cannot access the frames")),
+        },
+    };
     if meta.is_dir() {
         let mut frames = Vec::new();
         let entries = std::fs::read_dir(path)
-            .with_context(|| format!("{}: cannot list the directory", path.display()))?;
+            .with_context(|| format!("{shown}: cannot list the directory"))?;
         for entry in entries {
             let p = entry
-                .with_context(|| format!("{}: cannot list the directory", path.display()))?
+                .with_context(|| format!("{shown}: cannot list the directory"))?
                 .path();
-            if p.extension().is_some_and(|e| e == "npz") && p.is_file() {
+            if p.extension().is_some_and(|e| e == "npz") {
+                if let Some(problem) = input_file::problem(&p) {
+                    bail!(
+                        "{}: {problem} (a frame in the directory {shown})",
+                        p.display()
+                    );
+                }
                 frames.push(p);
             }
         }
         if frames.is_empty() {
-            bail!("{}: no .npz frames in this directory", path.display());
+            bail!("{shown}: no .npz frames in this directory");
         }
         frames.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
         Ok(frames)
     } else if path.extension().is_some_and(|e| e == "npz") {
+        if !meta.is_file() {
+            bail!(
+                "{shown}: is {}, expected a regular .npz file (a frame)",
+                input_file::kind_name(&meta.file_type())
+            );
+        }
         Ok(vec![path.to_path_buf()])
     } else if path.extension().is_some_and(|e| e == "json") && path.with_extension("npz").is_file()
     {
@@ -95,8 +116,7 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>> {
         Ok(vec![path.with_extension("npz")])
     } else {
         bail!(
-            "{}: a frame must be a .npz file (with its .json sidecar) or a directory of them",
-            path.display()
+            "{shown}: a frame must be a .npz file (with its .json sidecar) or a directory of them",
         )
     }
 }
@@ -169,12 +189,18 @@ pub fn assemble(
 /// Loads and checks the frame `npz` and its sidecar.
 pub fn load(npz_path: &Path, overrides: &Overrides) -> Result<Frame> {
     let json = sidecar_path(npz_path);
-    if !json.is_file() {
-        bail!(
+    match input_file::problem(&json) {
+        None => {}
+        Some(input_file::Problem::Missing) => bail!(
             "{}: the metadata sidecar {} is missing",
             npz_path.display(),
             json.display()
-        );
+        ),
+        Some(p) => bail!(
+            "{}: {p} (the metadata sidecar of {})",
+            json.display(),
+            npz_path.display()
+        ),
     }
     let sidecar = sidecar::read(&json)?;
     let tensors = npz::read(npz_path, sidecar.mask_dtype, &json)?;

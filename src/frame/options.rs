@@ -59,8 +59,7 @@ pub struct Overrides {
 
 /// Reads a JSON file into `T`; errors name the file and the JSON path.
 pub fn read_json_file<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let text = super::input_file::read_text(path, "the file")?;
     let de = &mut serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let at = e.path().to_string();

@@ -155,8 +155,7 @@ fn is_default(o: &OptionsDecl) -> bool {
 
 /// Reads and parses a sidecar; errors read `FILE: json.path: what`.
 pub fn read(path: &Path) -> Result<Sidecar> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the metadata sidecar", path.display()))?;
+    let text = super::input_file::read_text(path, "the metadata sidecar")?;
     parse(&text).with_context(|| path.display().to_string())
 }
 
