@@ -45,7 +45,7 @@ pub struct DeviceArgs {
 /// `rle demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Write the detections as COCO results JSON to FILE.
+    /// Write the detections as COCO results JSON to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Write the embedded frame as DIR/demo.npz + DIR/demo.json, ready for `rle run` and `rle bench`.
@@ -113,9 +113,14 @@ pub struct RunArgs {
     /// A frame (`frame.npz`, with `frame.json` beside it) or a directory of frames.
     #[arg(long, value_name = "PATH")]
     pub frames: PathBuf,
-    /// Where to write the COCO results JSON (written atomically).
+    /// Where to write the COCO results JSON: a file (replaced atomically at the end),
+    /// a device or FIFO (written directly), or - for standard output.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Report a frame that fails, go on with the others, write their results and
+    /// exit with 1 at the end (without it, the first bad frame stops the run).
+    #[arg(long)]
+    pub keep_going: bool,
     #[command(flatten)]
     pub device: DeviceArgs,
     #[command(flatten)]

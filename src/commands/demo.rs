@@ -13,7 +13,7 @@ use crate::coco;
 use crate::config::DemoConfig;
 use crate::demo;
 use crate::frame::{self, options::Overrides};
-use crate::output::print;
+use crate::output::{print, Output};
 use crate::stats::ms;
 
 /// GPU timing runs after the warm-up.
@@ -52,10 +52,22 @@ fn table(result: &ImageResult) -> Result<String> {
 
 /// Runs `rle demo`.
 pub fn demo(cfg: DemoConfig) -> Result<()> {
+    // Opened first: an unwritable destination fails before the frame runs.
+    let output = cfg.out.as_deref().map(Output::create).transpose()?;
+    // With the results on standard output, everything else goes to stderr.
+    let to_stdout = output.as_ref().is_some_and(Output::is_stdout);
+    let report = |text: &str| -> Result<()> {
+        if to_stdout {
+            eprint!("{text}");
+            Ok(())
+        } else {
+            print(text)
+        }
+    };
     if let Some(dir) = &cfg.save_frame {
         let (tensors, sidecar) = demo::parts()?;
         let (npz, json) = frame::save(dir, "demo", &tensors, &sidecar)?;
-        print(&format!(
+        report(&format!(
             "saved the demo frame as {} + {}\n",
             npz.display(),
             json.display()
@@ -130,10 +142,17 @@ pub fn demo(cfg: DemoConfig) -> Result<()> {
     if let Some(note) = super::near_note(super::near_decisions(&results)) {
         writeln!(s, "{note}")?;
     }
-    if let Some(out) = &cfg.out {
+    if let (Some(mut out), Some(path)) = (output, &cfg.out) {
         let records = coco::records(&frame, &results)?;
-        coco::save(out, &records)?;
-        writeln!(s, "wrote {} detections to {}", records.len(), out.display())?;
+        coco::write_json(out.writer(), &records)
+            .with_context(|| format!("{}: writing failed", path.display()))?;
+        out.finish()?;
+        let to = if to_stdout {
+            "standard output".to_string()
+        } else {
+            path.display().to_string()
+        };
+        writeln!(s, "wrote {} detections to {to}", records.len())?;
     }
-    print(&s)
+    report(&s)
 }
