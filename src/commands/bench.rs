@@ -74,6 +74,12 @@ pub fn bench(cfg: BenchConfig) -> Result<()> {
             .map(|p| frame::load(p, &cfg.overrides))
             .collect::<Result<_>>()?,
     };
+    let mut warned = std::collections::HashSet::new();
+    for w in frames.iter().flat_map(|f| &f.warnings) {
+        if warned.insert(w) {
+            eprintln!("warning: {w}");
+        }
+    }
     let images: usize = frames.iter().map(Frame::images).sum();
     let mut backend = Backend::open(cfg.device)?;
 

@@ -10,7 +10,7 @@
 //! frame is reported on its own `error:` line and skipped (its image ids are not
 //! taken), the others' results are written, and the run fails at the end.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -28,6 +28,7 @@ struct FrameOutcome {
     records: Vec<CocoResult>,
     images: usize,
     near: usize,
+    warnings: Vec<String>,
 }
 
 /// Loads, checks and post-processes one frame; registers its image ids in `seen`
@@ -60,6 +61,7 @@ fn one_frame(
         records,
         images: frame.images(),
         near: super::near_decisions(&results),
+        warnings: frame.warnings,
     })
 }
 
@@ -72,9 +74,17 @@ pub fn run(cfg: RunConfig) -> Result<()> {
     let mut records = Vec::new();
     let mut seen: HashMap<i64, PathBuf> = HashMap::new();
     let (mut images, mut near, mut failed) = (0usize, 0usize, 0usize);
+    // A warning about a shared option (`--class-mapping`) would repeat for every
+    // frame: each distinct text is printed once.
+    let mut warned = HashSet::new();
     for path in &cfg.frames {
         match one_frame(path, &cfg.overrides, &mut backend, &mut seen) {
             Ok(o) => {
+                for w in o.warnings {
+                    if warned.insert(w.clone()) {
+                        bar.suspend(|| eprintln!("warning: {w}"));
+                    }
+                }
                 records.extend(o.records);
                 images += o.images;
                 near += o.near;

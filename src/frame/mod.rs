@@ -13,6 +13,7 @@
 
 pub mod archive;
 pub mod input_file;
+pub mod json_text;
 pub mod npz;
 pub mod options;
 pub mod sidecar;
@@ -44,6 +45,8 @@ pub struct Frame {
     pub options: Options,
     /// COCO `category_id` per output class id, when the sidecar maps them.
     pub category_ids: Option<Vec<i64>>,
+    /// What was accepted but is probably not meant (printed on stderr by the commands).
+    pub warnings: Vec<String>,
 }
 
 impl Frame {
@@ -163,7 +166,11 @@ pub fn assemble(
                 .with_context(|| j.to_string())?,
         );
     }
-    let (options, outputs) = options::resolve(&sidecar.options, &json, overrides, c)?;
+    let options::Resolved {
+        options,
+        outputs,
+        warnings,
+    } = options::resolve(&sidecar.options, &json, overrides, c)?;
     if let Some(ids) = &sidecar.category_ids {
         if ids.len() < outputs {
             bail!(
@@ -180,6 +187,7 @@ pub fn assemble(
         tensors,
         metas,
         options,
+        warnings,
     };
     rle_reference::validate(&frame.tensors.batch(), &frame.metas, &frame.options)
         .map_err(|e| reference_error(&frame, &e))?;
