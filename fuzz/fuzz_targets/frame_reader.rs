@@ -586,12 +586,15 @@ fuzz_target!(|input: Input| {
             // our directory), an override's file (`/fuzz/...`) or its flag (`--...`).
             let message = format!("{e:#}");
             rle_fuzz::outcome(|| {
-                // The part after the file name: which check refused it.
-                let kind = message.split(": ").nth(1).unwrap_or("");
-                format!(
-                    "load error: {}",
-                    kind.split(['"', '[', ' ']).next().unwrap_or("")
-                )
+                // The part after the file name (and the array's name): which check
+                // refused it.
+                let mut parts = message.split(": ").skip(1);
+                let mut kind = parts.next().unwrap_or("");
+                if kind.starts_with("array \"") {
+                    kind = parts.next().unwrap_or(kind);
+                }
+                let words: Vec<&str> = kind.split([' ', '"', '[']).take(3).collect();
+                format!("load error: {}", words.join(" "))
             });
             let d = dir().display().to_string();
             assert!(

@@ -18,7 +18,7 @@ use crate::stats::ms;
 
 /// GPU timing runs after the warm-up.
 const GPU_RUNS: usize = 20;
-/// The CPU reference stops timing after this many runs or [`CPU_BUDGET`].
+/// The CPU fallback stops timing after this many runs or [`CPU_BUDGET`].
 const CPU_RUNS: usize = 5;
 const CPU_BUDGET: Duration = Duration::from_secs(2);
 
@@ -95,7 +95,7 @@ pub fn demo(cfg: DemoConfig) -> Result<()> {
             times.push(run()?.1);
         }
     } else {
-        // The reference needs no warm-up; a slow machine (or a debug build) runs it once.
+        // The CPU path needs no warm-up; a slow machine (or a debug build) runs it once.
         times.push(first);
         while times.len() < CPU_RUNS && start.elapsed() < CPU_BUDGET {
             times.push(run()?.1);
@@ -134,7 +134,8 @@ pub fn demo(cfg: DemoConfig) -> Result<()> {
         )
     } else {
         format!(
-            "CPU reference, single thread; median of {} run(s)",
+            "CPU fallback rle-cpu, {}; median of {} run(s)",
+            crate::backend::threads(),
             times.len()
         )
     };
