@@ -16,22 +16,21 @@ pub fn hint(text: &str, e: &serde_json::Error) -> Option<&'static str> {
     if !e.is_syntax() || e.line() == 0 {
         return None;
     }
-    let line = text.lines().nth(e.line() - 1)?;
-    // serde_json's column is 1-based, counted in bytes, and points at or just
-    // past the start of the token it could not read.
-    let from = e.column().saturating_sub(1).min(line.len());
-    let rest = line.get(from..).unwrap_or("");
-    let before = line.get(..from).unwrap_or("");
-    let token_start = before
-        .rfind(|c: char| !(c.is_ascii_alphabetic() || c == '-'))
+    // Bytes, not chars: the column is a byte count and may fall inside a
+    // multi-byte character of a hostile file (the fuzzer found that).
+    let line = text.lines().nth(e.line() - 1)?.as_bytes();
+    // serde_json's column is 1-based and points at or just past the start of the
+    // token it could not read: widen to the run of letters and '-' around it.
+    let word = |b: &u8| b.is_ascii_alphabetic() || *b == b'-';
+    let at = e.column().saturating_sub(1).min(line.len());
+    let start = line[..at]
+        .iter()
+        .rposition(|b| !word(b))
         .map_or(0, |i| i + 1);
-    let token: String = line[token_start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
-        .collect();
-    let token = if token.is_empty() { rest } else { &token };
-    let t = token.trim_start_matches('-').to_ascii_lowercase();
-    (t.starts_with("nan") || t.starts_with("inf")).then_some(
+    let len = line[start..].iter().take_while(|b| word(b)).count();
+    let token = line[start..start + len].to_ascii_lowercase();
+    let token = token.strip_prefix(b"-").unwrap_or(&token);
+    (token.starts_with(b"nan") || token.starts_with(b"inf")).then_some(
         "JSON has no NaN or Infinity (Python's json.dump writes them unless allow_nan=False); \
          write a finite number",
     )
@@ -97,6 +96,15 @@ mod tests {
         for text in ["{\"a\": 1,, }", "[0.5, \"x]", "[tru]"] {
             assert_eq!(hint(text, &syntax_error(text)), None, "{text}");
         }
+        // Found by the frame_reader fuzz target: an error column inside a multi-byte
+        // character once sliced a &str off its char boundary (a panic).
+        // (`"҉` then a control character: the error's column is just past `҉`, whose
+        // start the old code stepped one byte beyond.)
+        for text in ["\"\u{489}\0", "[\"\u{489}\0", "\"8\u{489}\0\0"] {
+            assert_eq!(hint(text, &syntax_error(text)), None, "{text:?}");
+        }
+        let text = "{\"\u{489}\": NaN\u{489}}";
+        assert!(hint(text, &syntax_error(text)).is_some());
     }
 
     #[test]
