@@ -215,25 +215,35 @@ fn member<'a, R: Read>(
     })
 }
 
+/// Why [`Member::read`] failed: the dtype is not `T`'s (kept apart so the caller
+/// can name what it expected), or anything else.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The member's `descr`, which `T` does not decode.
+    Dtype(PyValue),
+    /// Truncated or corrupt data, with the array's name.
+    Other(anyhow::Error),
+}
+
 impl<R: Read> Member<'_, R> {
-    /// Decodes the data as `T` (ndarray-npy's decoders check `descr` against `T`;
-    /// [`ReadDataError::WrongDescriptor`] comes back as `Err(Ok(descr))` so the
-    /// caller can name the dtype). Reads at most the checked data length.
-    pub fn read<T: ReadableElement>(mut self) -> Result<ArrayD<T>, Result<PyValue, anyhow::Error>> {
+    /// Decodes the data as `T` (ndarray-npy's decoders check `descr` against `T`),
+    /// reading at most the data length checked against the shape.
+    pub fn read<T: ReadableElement>(mut self) -> Result<ArrayD<T>, ReadError> {
         let name = self.name.clone();
+        let other = |what: String| ReadError::Other(anyhow!("array \"{name}\": {what}"));
         if !self.sized {
-            return Err(Ok(self.header.descr));
+            return Err(ReadError::Dtype(self.header.descr));
         }
-        // Checked above: the shape's bytes equal `data_len`, so this fits.
+        // Checked in `member`: the shape's bytes equal `data_len`, so this fits.
         let len = self.header.shape.iter().product::<usize>();
         let mut limited = (&mut self.file).take(self.data_len);
         let data = T::read_to_end_exact_vec(&mut limited, &self.header.descr, len).map_err(
             |e| match e {
-                ReadDataError::WrongDescriptor(d) => Ok(d),
-                ReadDataError::MissingData => Err(anyhow!(
-                "array \"{name}\": the data ends before the shape its header declares (truncated?)"
-            )),
-                other => Err(anyhow!("array \"{name}\": cannot be read: {other}")),
+                ReadDataError::WrongDescriptor(d) => ReadError::Dtype(d),
+                ReadDataError::MissingData => {
+                    other("the data ends before the shape its header declares (truncated?)".into())
+                }
+                e => other(format!("cannot be read: {e}")),
             },
         )?;
         // Reading on to the member's end makes the zip reader check its CRC-32;
@@ -242,18 +252,16 @@ impl<R: Read> Member<'_, R> {
         match self.file.read(&mut probe) {
             Ok(0) => {}
             Ok(_) => {
-                return Err(Err(anyhow!(
-                    "array \"{name}\": the member holds more data than the archive's directory says (corrupt?)"
-                )))
+                return Err(other(
+                    "the member holds more data than the archive's directory says (corrupt?)"
+                        .into(),
+                ))
             }
-            Err(e) => return Err(Err(anyhow!("array \"{name}\": cannot be read: {e}"))),
+            Err(e) => return Err(other(format!("cannot be read: {e}"))),
         }
         let shape = IxDyn(&self.header.shape).set_f(self.header.fortran_order);
-        ArrayD::from_shape_vec(shape, data).map_err(|e| {
-            Err(anyhow!(
-                "array \"{name}\": the data does not fit its shape: {e}"
-            ))
-        })
+        ArrayD::from_shape_vec(shape, data)
+            .map_err(|e| other(format!("the data does not fit its shape: {e}")))
     }
 }
 

@@ -17,7 +17,7 @@ use ndarray_npy::{NpzWriter, ReadDataError, ReadableElement, WritableElement, Wr
 use py_literal::Value as PyValue;
 use rle_reference::{Batch, MaskLogits};
 
-use super::archive::{shape_text, Archive, Member};
+use super::archive::{shape_text, Archive, Member, ReadError};
 use super::sidecar::MaskDtypeDecl;
 
 /// Mask logits in their stored element type.
@@ -197,8 +197,8 @@ fn read_as<T: ReadableElement, D: Dimension, R: Read>(
     unexpected: impl FnOnce(PyValue) -> anyhow::Error,
 ) -> Result<ndarray::Array<T, D>> {
     let array = member.read::<T>().map_err(|e| match e {
-        Ok(descr) => unexpected(descr),
-        Err(e) => e,
+        ReadError::Dtype(descr) => unexpected(descr),
+        ReadError::Other(e) => e,
     })?;
     array
         .into_dimensionality::<D>()
