@@ -248,16 +248,17 @@ enum Npy {
         big_endian: bool,
         fortran: bool,
         shape: Vec<u8>,
+        /// Replace dimension `.0` of the declared shape by a huge `.1` (issue #14:
+        /// a few bytes of data declaring terabytes must be refused, not allocated).
+        /// Before the variable-length fields, so that short inputs reach it.
+        huge: Option<(u8, HugeDim)>,
+        /// Declare this header length instead of the true one.
+        header_len: Option<u32>,
         /// Bytes repeated to fill the data.
         data: Vec<u8>,
         /// 0: exact length; otherwise shorter or longer by a few bytes.
         length_error: i8,
         header_junk: Option<String>,
-        /// Replace dimension `.0` of the declared shape by a huge `.1` (issue #14:
-        /// a few bytes of data declaring terabytes must be refused, not allocated).
-        huge: Option<(u8, HugeDim)>,
-        /// Declare this header length instead of the true one.
-        header_len: Option<u32>,
     },
 }
 
@@ -594,7 +595,14 @@ fuzz_target!(|input: Input| {
                     kind = parts.next().unwrap_or(kind);
                 }
                 let words: Vec<&str> = kind.split([' ', '"', '[']).take(3).collect();
-                format!("load error: {}", words.join(" "))
+                // Issue #14's case: did the header declare far more than the data?
+                let declared = kind
+                    .split_once(" bytes of data), but")
+                    .and_then(|(head, _)| head.rsplit('(').next()?.parse::<u128>().ok());
+                match declared {
+                    Some(n) if n >= 1 << 31 => "load error: declared size ≥ 2 GiB refused".into(),
+                    _ => format!("load error: {}", words.join(" ")),
+                }
             });
             let d = dir().display().to_string();
             assert!(
