@@ -1,5 +1,6 @@
 //! Choosing where frames run: the GPU post-processor when a usable GPU is there
-//! (unless `--cpu`), else the CPU reference, and saying which in plain words.
+//! (unless `--cpu`), else the CPU fallback (`rle-cpu`: sparse and parallel, with
+//! the reference's results), and saying which in plain words.
 
 use anyhow::{Context, Result};
 use rle_host::{Config, Fallback, Postprocessor};
@@ -7,9 +8,9 @@ use rle_host::{Config, Fallback, Postprocessor};
 /// Where the user asked frames to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DevicePolicy {
-    /// `--cpu`: the CPU reference, even with a GPU present.
+    /// `--cpu`: the CPU fallback, even with a GPU present.
     Cpu,
-    /// The GPU with this ordinal if one is usable, else the CPU reference.
+    /// The GPU with this ordinal if one is usable, else the CPU fallback.
     Auto {
         /// CUDA device ordinal.
         ordinal: usize,
@@ -21,7 +22,7 @@ pub enum DevicePolicy {
 pub struct Backend {
     /// The post-processor.
     pub pp: Postprocessor,
-    /// Why the CPU reference is used (`None` on the GPU).
+    /// Why the CPU fallback is used (`None` on the GPU).
     pub cpu_reason: Option<String>,
 }
 
@@ -36,6 +37,14 @@ pub fn cpu_name() -> String {
                 .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// `1 thread` or `N threads`: the CPU fallback's rayon pool.
+pub fn threads() -> String {
+    match rle_cpu::threads() {
+        1 => "1 thread".to_string(),
+        n => format!("{n} threads"),
+    }
 }
 
 impl Backend {
@@ -55,7 +64,7 @@ impl Backend {
             fallback: Fallback::Cpu,
             ..Default::default()
         })
-        .with_context(|| format!("cannot start the GPU post-processor on device {ordinal} (--cpu runs the CPU reference)"))?;
+        .with_context(|| format!("cannot start the GPU post-processor on device {ordinal} (--cpu runs the CPU fallback)"))?;
         let cpu_reason = (!pp.is_gpu()).then(|| {
             if rle_host::driver_present() {
                 format!("no CUDA device {ordinal}")
@@ -71,7 +80,8 @@ impl Backend {
         self.pp.is_gpu()
     }
 
-    /// e.g. `GPU 0: NVIDIA H100 80GB HBM3 (sm_90)` or `CPU reference on <cpu> (no CUDA driver)`.
+    /// e.g. `GPU 0: NVIDIA H100 80GB HBM3 (sm_90)` or
+    /// `CPU fallback rle-cpu on <cpu>, 2 threads (no CUDA driver)`.
     pub fn describe(&self) -> String {
         match (self.pp.device_info(), &self.cpu_reason) {
             (Some(d), _) => format!(
@@ -79,8 +89,9 @@ impl Backend {
                 d.ordinal, d.name, d.compute_capability.0, d.compute_capability.1
             ),
             (None, reason) => format!(
-                "CPU reference on {} ({})",
+                "CPU fallback rle-cpu on {}, {} ({})",
                 cpu_name(),
+                threads(),
                 reason.as_deref().unwrap_or("no GPU")
             ),
         }

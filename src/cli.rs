@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// RF-DETR instance-segmentation outputs to COCO RLE masks, on the GPU when there
-/// is one (bit-identical to the PyTorch reference), else on the CPU reference.
+/// is one (bit-identical to the PyTorch reference), else on the CPU fallback.
 #[derive(Debug, Parser)]
 #[command(name = "rle", version, about, propagate_version = true)]
 pub struct Cli {
@@ -34,7 +34,7 @@ pub enum Command {
 /// Where to run.
 #[derive(Debug, Clone, Args)]
 pub struct DeviceArgs {
-    /// Run on the CPU reference even if a GPU is present.
+    /// Run on the CPU fallback (rle-cpu, the reference's results) even if a GPU is present.
     #[arg(long)]
     pub cpu: bool,
     /// CUDA device ordinal.
@@ -45,7 +45,7 @@ pub struct DeviceArgs {
 /// `rle demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Write the detections as COCO results JSON to FILE.
+    /// Write the detections as COCO results JSON to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Write the embedded frame as DIR/demo.npz + DIR/demo.json, ready for `rle run` and `rle bench`.
@@ -113,9 +113,14 @@ pub struct RunArgs {
     /// A frame (`frame.npz`, with `frame.json` beside it) or a directory of frames.
     #[arg(long, value_name = "PATH")]
     pub frames: PathBuf,
-    /// Where to write the COCO results JSON (written atomically).
+    /// Where to write the COCO results JSON: a file (replaced atomically at the end),
+    /// a device or FIFO (written directly), or - for standard output.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Report a frame that fails, go on with the others, write their results and
+    /// exit with 1 at the end (without it, the first bad frame stops the run).
+    #[arg(long)]
+    pub keep_going: bool,
     #[command(flatten)]
     pub device: DeviceArgs,
     #[command(flatten)]
@@ -139,7 +144,7 @@ pub struct BenchArgs {
     /// Timed passes over the frames [default: 200 on the GPU; 10 when only the CPU runs].
     #[arg(long, value_name = "N")]
     pub iters: Option<usize>,
-    /// Timed passes of the CPU reference when the GPU is measured too [default: min(iters, 10)].
+    /// Timed passes of the CPU fallback when the GPU is measured too [default: min(iters, 10)].
     #[arg(long, value_name = "N")]
     pub cpu_iters: Option<usize>,
     /// Untimed passes before measuring.

@@ -101,22 +101,14 @@ pub fn records(frame: &Frame, results: &[ImageResult]) -> Result<Vec<CocoResult>
 }
 
 /// Writes `records` as a JSON list, one record per line.
-pub fn write_json(out: &mut impl Write, records: &[CocoResult]) -> Result<()> {
+pub fn write_json(out: &mut dyn Write, records: &[CocoResult]) -> Result<()> {
+    let mut out = std::io::BufWriter::new(out);
     out.write_all(b"[")?;
     for (i, r) in records.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut *out, r)?;
+        serde_json::to_writer(&mut out, r)?;
     }
     out.write_all(b"\n]\n")?;
+    out.flush()?;
     Ok(())
-}
-
-/// Writes `records` to `path` atomically.
-pub fn save(path: &std::path::Path, records: &[CocoResult]) -> Result<()> {
-    crate::output::write_atomically(path, |f| {
-        let mut w = std::io::BufWriter::new(f);
-        write_json(&mut w, records)?;
-        w.flush()?;
-        Ok(())
-    })
 }

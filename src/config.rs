@@ -7,9 +7,9 @@
 //! error (exit code 1) naming that file.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use rle_reference::ResizeMode;
 
 use crate::backend::DevicePolicy;
@@ -20,6 +20,7 @@ use crate::frame::options::{
     check_class_mapping, check_threshold, check_thresholds, read_json_file, FromFile, Overrides,
     ThresholdOverride,
 };
+use crate::output::{same_file, Destination};
 
 /// A command-line value that is invalid by itself (exit code 2).
 #[derive(Debug)]
@@ -53,8 +54,10 @@ pub struct DemoConfig {
 pub struct RunConfig {
     /// The `.npz` frames, in processing order.
     pub frames: Vec<PathBuf>,
-    /// COCO results destination.
+    /// COCO results destination, as given (`-`: standard output).
     pub out: PathBuf,
+    /// `--keep-going`: report a bad frame and go on with the others.
+    pub keep_going: bool,
     /// Where to run.
     pub device: DevicePolicy,
     /// Option overrides.
@@ -176,28 +179,63 @@ fn overrides(o: &OptionArgs) -> Result<Overrides> {
     })
 }
 
-fn check_out_dir(out: &std::path::Path) -> Result<()> {
+/// Checks `--out` before anything runs: a directory is a usage error; a name in a
+/// missing directory, a block device and the like are errors ([`Destination::of`]).
+fn check_out(out: &Path) -> Result<Destination> {
     if out.is_dir() {
         return Err(usage(format!(
             "--out {}: is a directory, expected a file name",
             out.display()
         )));
     }
-    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            bail!(
-                "{}: the directory {} does not exist",
+    Destination::of(out)
+}
+
+/// Refuses an output that is one of the command's own files (`files`: each path and
+/// what it is), naming both: the results would replace it.
+fn refuse_overwrite(out: &Path, dest: &Destination, files: &[(PathBuf, String)]) -> Result<()> {
+    let Some(target) = dest.path() else {
+        return Ok(());
+    };
+    for (file, role) in files {
+        if same_file(target, file) {
+            return Err(usage(format!(
+                "--out {}: is {}, {role}; writing the results there would replace it",
                 out.display(),
-                dir.display()
-            );
+                file.display()
+            )));
         }
     }
     Ok(())
 }
 
+/// Every file `rle run` reads, with what it is (for [`refuse_overwrite`]).
+fn run_inputs(frames: &[PathBuf], o: &OptionArgs) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    for npz in frames {
+        files.push((npz.clone(), "a frame of this run".to_string()));
+        files.push((
+            crate::frame::sidecar_path(npz),
+            format!("the metadata sidecar of {}", npz.display()),
+        ));
+    }
+    if let Some(p) = &o.thresholds {
+        files.push((p.clone(), "the --thresholds file".to_string()));
+    }
+    if let Some(p) = &o.class_mapping {
+        files.push((p.clone(), "the --class-mapping file".to_string()));
+    }
+    files
+}
+
 fn demo(a: DemoArgs) -> Result<Config> {
     if let Some(out) = &a.out {
-        check_out_dir(out)?;
+        let dest = check_out(out)?;
+        if let Some(dir) = &a.save_frame {
+            let saved = ["demo.npz", "demo.json"]
+                .map(|n| (dir.join(n), "a file --save-frame writes".to_string()));
+            refuse_overwrite(out, &dest, &saved)?;
+        }
     }
     Ok(Config::Demo(DemoConfig {
         out: a.out,
@@ -207,11 +245,14 @@ fn demo(a: DemoArgs) -> Result<Config> {
 }
 
 fn run(a: RunArgs) -> Result<Config> {
-    check_out_dir(&a.out)?;
+    let dest = check_out(&a.out)?;
     let overrides = overrides(&a.options)?;
+    let frames = crate::frame::discover(&a.frames)?;
+    refuse_overwrite(&a.out, &dest, &run_inputs(&frames, &a.options))?;
     Ok(Config::Run(RunConfig {
-        frames: crate::frame::discover(&a.frames)?,
+        frames,
         out: a.out,
+        keep_going: a.keep_going,
         device: device(&a.device),
         overrides,
     }))

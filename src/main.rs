@@ -27,9 +27,7 @@ fn main() -> ExitCode {
     match config::validate(cli).and_then(commands::dispatch) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One line, whatever the causes contain: scripts grep it, people read it.
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", commands::one_line(&e));
             if e.downcast_ref::<config::UsageError>().is_some() {
                 ExitCode::from(2)
             } else {

@@ -13,7 +13,7 @@ fn check_report(stdout: &str) {
         "p99 ",
         "max ",
         "images/s",
-        "CPU reference on",
+        "CPU fallback rle-cpu on",
     ] {
         assert!(stdout.contains(part), "`{part}` missing from:\n{stdout}");
     }
@@ -21,7 +21,7 @@ fn check_report(stdout: &str) {
         assert!(stdout.contains("GPU"), "{stdout}");
     } else {
         assert!(
-            stdout.contains("GPU: none (no CUDA driver); CPU reference only"),
+            stdout.contains("GPU: none (no CUDA driver); CPU fallback only"),
             "{stdout}"
         );
     }

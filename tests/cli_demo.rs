@@ -37,11 +37,17 @@ fn demo_prints_detections_and_its_frame_runs_to_the_same_results() {
         .find(|l| l.starts_with("device: "))
         .expect("a device line");
     assert!(
-        device.contains("GPU") || device.contains("CPU reference"),
+        device.contains("GPU") || device.contains("CPU fallback rle-cpu"),
         "{device}"
     );
     if !rle_host::driver_present() {
         assert!(device.contains("no CUDA driver"), "{device}");
+        // Issue #14: the CPU path is rle-cpu on rayon's threads, not "the CPU
+        // reference, single thread".
+        let time = stdout.lines().find(|l| l.starts_with("time: ")).unwrap();
+        assert!(time.contains("(CPU fallback rle-cpu, "), "{time}");
+        assert!(time.contains(" thread"), "{time}");
+        assert!(!time.contains("single thread"), "{time}");
     }
     let demo = read_results(&out);
     assert_eq!(demo.len(), 15);

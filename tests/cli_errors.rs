@@ -435,7 +435,7 @@ fn threshold_file_empty_or_missing() {
     let missing = s.dir.path().join("nope.json");
     has(
         &s.fails(1, &["--thresholds", missing.to_str().unwrap()]),
-        &["nope.json: cannot read the file"],
+        &["nope.json: cannot read the file: does not exist"],
     );
 }
 
@@ -542,5 +542,57 @@ fn a_late_failure_writes_nothing() {
     has(
         &s.fails(1, &[]),
         &["frame.json: image_id 101 is already used by"],
+    );
+}
+
+/// Issue #14: these messages named no field a user wrote.
+#[test]
+fn a_huge_negative_pad_names_the_pads() {
+    let s = Scratch::new(0);
+    s.edit_json(|v| v["images"][0]["pad_top"] = json!(i32::MIN));
+    has(
+        &s.fails(1, &[]),
+        &[
+            "frame.json: images[0].pad_top/pad_bottom (-2147483648, 0): the mask window after pads (height):",
+            "exceeds the resize axis limit 2^23",
+        ],
+    );
+}
+
+#[test]
+fn a_list_for_the_sidecar_says_an_object_is_expected() {
+    let s = Scratch::new(0);
+    std::fs::write(s.json(), "[]").unwrap();
+    let line = s.fails(1, &[]);
+    has(&line, &["frame.json: expected a JSON object (the sidecar"]);
+    assert!(!line.contains("struct Sidecar"), "{line}");
+    std::fs::write(s.json(), "{\"images\": [[]]}").unwrap();
+    has(
+        &s.fails(1, &[]),
+        &["frame.json: images[0]: expected a JSON object (one image's metadata"],
+    );
+}
+
+#[test]
+fn nan_in_json_says_json_has_no_nan() {
+    let s = Scratch::new(0);
+    let text = std::fs::read_to_string(s.json()).unwrap();
+    let i = text.find("\"scale_width\": ").unwrap() + "\"scale_width\": ".len();
+    let j = i + text[i..].find([',', '\n']).unwrap();
+    std::fs::write(s.json(), format!("{}NaN{}", &text[..i], &text[j..])).unwrap();
+    has(
+        &s.fails(1, &[]),
+        &[
+            "frame.json: images[0].scale_width: expected value at line",
+            "JSON has no NaN or Infinity (Python's json.dump writes them unless allow_nan=False)",
+        ],
+    );
+    let p = thresholds_file(&s, "[0.5, 0.5, Infinity, 0.5, 0.5]");
+    has(
+        &s.fails(1, &["--thresholds", &p]),
+        &[
+            "thresholds.json: [2]: expected a JSON list of numbers",
+            "JSON has no NaN or Infinity",
+        ],
     );
 }

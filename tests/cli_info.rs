@@ -37,7 +37,7 @@ fn info_describes_driver_gpu_and_bundle() {
         );
         assert!(stdout.contains("CUDA driver: not found"), "{stdout}");
         assert!(
-            stdout.contains("GPU: none; rle runs on the CPU reference"),
+            stdout.contains("GPU: none; rle runs on the CPU fallback rle-cpu"),
             "{stdout}"
         );
     }

@@ -141,7 +141,7 @@ fn default_device_matches_the_reference() {
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     if !rle_host::driver_present() {
         assert!(
-            stdout.contains("CPU reference") && stdout.contains("no CUDA driver"),
+            stdout.contains("CPU fallback rle-cpu") && stdout.contains("no CUDA driver"),
             "{stdout}"
         );
     }

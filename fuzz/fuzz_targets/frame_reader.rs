@@ -10,7 +10,10 @@
 //! (with optional unknown fields and arbitrary JSON values in place of fields);
 //! the archive is raw bytes or a zip built here (stored or deflated, so its CRCs
 //! are right) whose members are raw bytes or `.npy` files built from a dtype,
-//! byte order, Fortran flag, shape and data of exact, short or long length.
+//! byte order, Fortran flag, shape and data of exact, short or long length, and
+//! headers that lie: a huge declared dimension over a few bytes of data, a header
+//! length beyond the member (issue #14: the reader must refuse these from the
+//! sizes alone; allocating what a header declares aborts the process).
 //! Properties: `frame::load` returns a frame or an error, never panics; every
 //! error names its source (the archive, the sidecar, or an override's file or flag); a loaded frame passes
 //! `rle_reference::validate` (the loader's invariant) and, when small, runs
@@ -245,12 +248,36 @@ enum Npy {
         big_endian: bool,
         fortran: bool,
         shape: Vec<u8>,
+        /// Replace dimension `.0` of the declared shape by a huge `.1` (issue #14:
+        /// a few bytes of data declaring terabytes must be refused, not allocated).
+        /// Before the variable-length fields, so that short inputs reach it.
+        huge: Option<(u8, HugeDim)>,
+        /// Declare this header length instead of the true one.
+        header_len: Option<u32>,
         /// Bytes repeated to fill the data.
         data: Vec<u8>,
         /// 0: exact length; otherwise shorter or longer by a few bytes.
         length_error: i8,
         header_junk: Option<String>,
     },
+}
+
+/// A declared dimension far beyond any data the archive holds.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum HugeDim {
+    /// `2^(16 + k % 48)`.
+    Pow2(u8),
+    /// Any `u64`.
+    Raw(u64),
+}
+
+impl HugeDim {
+    fn value(self) -> u64 {
+        match self {
+            HugeDim::Pow2(k) => 1u64 << (16 + u32::from(k) % 48),
+            HugeDim::Raw(v) => v,
+        }
+    }
 }
 
 impl Npy {
@@ -264,6 +291,8 @@ impl Npy {
             data,
             length_error,
             header_junk,
+            huge,
+            header_len,
         } = self
         else {
             let Npy::Raw(raw) = self else { unreachable!() };
@@ -280,12 +309,21 @@ impl Npy {
         };
         let order = if *big_endian { '>' } else { '<' };
         let dims: Vec<usize> = shape.iter().take(5).map(|&d| usize::from(d % 24)).collect();
-        let shape_text = match dims.len() {
-            1 => format!("({},)", dims[0]),
+        // The declared shape; the data below follows `dims` (a huge dimension is declared only).
+        let mut declared: Vec<u64> = dims.iter().map(|&d| d as u64).collect();
+        if let Some((i, h)) = huge {
+            if !declared.is_empty() {
+                let n = declared.len();
+                declared[usize::from(*i) % n] = h.value();
+            }
+        }
+        let shape_text = match declared.len() {
+            1 => format!("({},)", declared[0]),
             _ => format!(
                 "({})",
-                dims.iter()
-                    .map(usize::to_string)
+                declared
+                    .iter()
+                    .map(u64::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -305,10 +343,11 @@ impl Npy {
         header.push('\n');
         let mut out = b"\x93NUMPY".to_vec();
         out.extend([major, 0]);
+        let len = header_len.unwrap_or(header.len() as u32);
         if major == 1 {
-            out.extend((header.len().min(usize::from(u16::MAX)) as u16).to_le_bytes());
+            out.extend((len.min(u32::from(u16::MAX)) as u16).to_le_bytes());
         } else {
-            out.extend((header.len() as u32).to_le_bytes());
+            out.extend(len.to_le_bytes());
         }
         out.extend(header.as_bytes());
         let n: usize = dims.iter().product::<usize>() * size;
@@ -334,6 +373,8 @@ struct Member {
 #[derive(Arbitrary, Debug)]
 struct Coherent {
     dims: [u8; 5],
+    /// Declare one dimension of one member (`.0`: member, `.1`: dimension) huge.
+    huge: Option<(u8, u8, HugeDim)>,
     /// 0: f32, 1: f16, 2: bf16 bits as uint16 masks.
     mask_dtype: u8,
     big_endian: bool,
@@ -359,14 +400,22 @@ impl Coherent {
             data: self.data.clone(),
             length_error: 0,
             header_junk: None,
+            huge: None,
+            header_len: None,
         };
         let mask_descr = [Descr::F4, Descr::F2, Descr::U2][usize::from(self.mask_dtype % 3)];
-        [
+        let mut members = [
             (0, npy(Descr::F4, vec![b, q, c])),
             (1, npy(Descr::F4, vec![b, q, 4])),
             (2, npy(mask_descr, vec![b, q, mh, mw])),
-        ]
-        .into_iter()
+        ];
+        if let Some((m, d, h)) = self.huge {
+            if let Npy::Built { huge, .. } = &mut members[usize::from(m % 3)].1 {
+                *huge = Some((d, h));
+            }
+        }
+        members
+            .into_iter()
         .map(|(name, content)| Member {
             name,
             other: String::new(),
@@ -480,6 +529,7 @@ impl OverridesSpec {
             class_mapping,
             num_classes: self.num_classes.map(|n| usize::from(n % 10)),
             max_detections: self.max_detections.map(usize::from),
+            ..Overrides::default()
         }
     }
 }
@@ -537,12 +587,22 @@ fuzz_target!(|input: Input| {
             // our directory), an override's file (`/fuzz/...`) or its flag (`--...`).
             let message = format!("{e:#}");
             rle_fuzz::outcome(|| {
-                // The part after the file name: which check refused it.
-                let kind = message.split(": ").nth(1).unwrap_or("");
-                format!(
-                    "load error: {}",
-                    kind.split(['"', '[', ' ']).next().unwrap_or("")
-                )
+                // The part after the file name (and the array's name): which check
+                // refused it.
+                let mut parts = message.split(": ").skip(1);
+                let mut kind = parts.next().unwrap_or("");
+                if kind.starts_with("array \"") {
+                    kind = parts.next().unwrap_or(kind);
+                }
+                let words: Vec<&str> = kind.split([' ', '"', '[']).take(3).collect();
+                // Issue #14's case: did the header declare far more than the data?
+                let declared = kind
+                    .split_once(" bytes of data), but")
+                    .and_then(|(head, _)| head.rsplit('(').next()?.parse::<u128>().ok());
+                match declared {
+                    Some(n) if n >= 1 << 31 => "load error: declared size ≥ 2 GiB refused".into(),
+                    _ => format!("load error: {}", words.join(" ")),
+                }
             });
             let d = dir().display().to_string();
             assert!(

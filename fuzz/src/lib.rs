@@ -13,11 +13,11 @@
 pub mod input;
 
 use ndarray::Axis;
-use rle_reference::geometry::MaskWindow;
+use rle_reference::geometry::{MaskGrid, MaskWindow};
 use rle_reference::mask::{detection_mask, MaskDtype};
 use rle_reference::rle::{compress, decode, decompress, encode};
 use rle_reference::{
-    postprocess, postprocess_with_scores, validate, Batch, ImageMeta, MaskLogits, Options,
+    postprocess, postprocess_with_scores, validate, Batch, ImageMeta, MaskLogits, Options, Xyxy,
 };
 
 /// With `RLE_FUZZ_OUTCOMES` set, targets print one line per input saying how far
@@ -122,26 +122,38 @@ pub fn check_pipeline(batch: &Batch<'_>, metas: &[ImageMeta], opts: &Options) ->
         if let Some(cap) = opts.max_detections {
             assert!(r.detections.len() <= cap);
         }
-        let window = MaskWindow::for_image(mh, mw, meta).expect("validated");
-        // Boxes clamp to f32(Wo) / f32(Ho), then round and saturate to i32.
+        let (window, grid) = MaskGrid::for_image(mh, mw, meta, opts).expect("validated");
+        // Boxes clamp to the encoded grid (SPEC §10.3): f32(W) / f32(H) of the clamp
+        // size, then, on the image grid, round and saturate to i32.
+        let clamp = grid.box_clamp;
         let bound = |v: u32| i64::from(((v as f32).round_ties_even() as i32).max(0));
-        let (wo, ho) = (
-            bound(meta.original_size.width),
-            bound(meta.original_size.height),
-        );
+        let (wo, ho) = (bound(clamp.width), bound(clamp.height));
         for d in &r.detections {
             assert!(d.class_id >= 0, "{d:?}");
             assert!((d.query as usize) < queries);
-            let [x1, y1, x2, y2] = d.xyxy.map(i64::from);
-            assert!((0..=wo).contains(&x1) && (0..=wo).contains(&x2), "{d:?}");
-            assert!((0..=ho).contains(&y1) && (0..=ho).contains(&y2), "{d:?}");
+            assert_eq!(d.mask.size, r.mask_size, "{d:?}");
+            assert_eq!(d.mask.size, grid.canvas, "{d:?}");
+            match d.xyxy {
+                Xyxy::Int(v) => {
+                    let [x1, y1, x2, y2] = v.map(i64::from);
+                    assert!((0..=wo).contains(&x1) && (0..=wo).contains(&x2), "{d:?}");
+                    assert!((0..=ho).contains(&y1) && (0..=ho).contains(&y2), "{d:?}");
+                }
+                // Unrounded; NaN coordinates are data and stay NaN.
+                Xyxy::F32([x1, y1, x2, y2]) => {
+                    let (w, h) = (clamp.width as f32, clamp.height as f32);
+                    for (v, hi) in [(x1, w), (x2, w), (y1, h), (y2, h)] {
+                        assert!(!(v < 0.0) && !(v > hi), "{d:?}");
+                    }
+                }
+            }
             let counts = decompress(&d.mask.counts).expect("our own strings decompress");
             let size = d.mask.size;
             let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
             assert_eq!(total, u64::from(size.height) * u64::from(size.width));
             let decoded = decode(&counts, size).expect("counts cover the mask");
             let logits = query_logits(&batch.masks, b, d.query as usize);
-            let dense = detection_mask(logits.view(), dtype, &window, meta, opts.resize);
+            let dense = detection_mask(logits.view(), dtype, &window, &grid, opts.resize);
             assert_eq!(decoded, dense, "image {b}, detection {d:?}");
             // Canonical: re-encoding the dense mask gives the same bytes.
             assert_eq!(compress(&encode(dense.view())), d.mask.counts);

@@ -74,6 +74,12 @@ pub fn bench(cfg: BenchConfig) -> Result<()> {
             .map(|p| frame::load(p, &cfg.overrides))
             .collect::<Result<_>>()?,
     };
+    let mut warned = std::collections::HashSet::new();
+    for w in frames.iter().flat_map(|f| &f.warnings) {
+        if warned.insert(w) {
+            eprintln!("warning: {w}");
+        }
+    }
     let images: usize = frames.iter().map(Frame::images).sum();
     let mut backend = Backend::open(cfg.device)?;
 
@@ -121,10 +127,10 @@ pub fn bench(cfg: BenchConfig) -> Result<()> {
         line(&mut s, gpu_passes, cfg.warmup, &sum, images)?;
     } else {
         match backend.cpu_reason.as_deref() {
-            Some("--cpu") => writeln!(s, "GPU: skipped (--cpu); CPU reference only")?,
+            Some("--cpu") => writeln!(s, "GPU: skipped (--cpu); CPU fallback only")?,
             reason => writeln!(
                 s,
-                "GPU: none ({}); CPU reference only",
+                "GPU: none ({}); CPU fallback only",
                 reason.unwrap_or("no GPU")
             )?,
         }
@@ -145,8 +151,9 @@ pub fn bench(cfg: BenchConfig) -> Result<()> {
     let sum = Summary::of(&samples).context("no CPU samples")?;
     writeln!(
         s,
-        "CPU reference on {} via rle-cpu (sparse path, rayon; results equal to rle_reference::postprocess)",
-        cpu_name()
+        "CPU fallback rle-cpu on {} (sparse path, {} of rayon; results equal to rle_reference::postprocess)",
+        cpu_name(),
+        crate::backend::threads()
     )?;
     line(&mut s, cpu_passes, cpu_warmup, &sum, images)?;
     writeln!(

@@ -13,12 +13,12 @@ use crate::coco;
 use crate::config::DemoConfig;
 use crate::demo;
 use crate::frame::{self, options::Overrides};
-use crate::output::print;
+use crate::output::{print, Output};
 use crate::stats::ms;
 
 /// GPU timing runs after the warm-up.
 const GPU_RUNS: usize = 20;
-/// The CPU reference stops timing after this many runs or [`CPU_BUDGET`].
+/// The CPU fallback stops timing after this many runs or [`CPU_BUDGET`].
 const CPU_RUNS: usize = 5;
 const CPU_BUDGET: Duration = Duration::from_secs(2);
 
@@ -52,10 +52,22 @@ fn table(result: &ImageResult) -> Result<String> {
 
 /// Runs `rle demo`.
 pub fn demo(cfg: DemoConfig) -> Result<()> {
+    // Opened first: an unwritable destination fails before the frame runs.
+    let output = cfg.out.as_deref().map(Output::create).transpose()?;
+    // With the results on standard output, everything else goes to stderr.
+    let to_stdout = output.as_ref().is_some_and(Output::is_stdout);
+    let report = |text: &str| -> Result<()> {
+        if to_stdout {
+            eprint!("{text}");
+            Ok(())
+        } else {
+            print(text)
+        }
+    };
     if let Some(dir) = &cfg.save_frame {
         let (tensors, sidecar) = demo::parts()?;
         let (npz, json) = frame::save(dir, "demo", &tensors, &sidecar)?;
-        print(&format!(
+        report(&format!(
             "saved the demo frame as {} + {}\n",
             npz.display(),
             json.display()
@@ -83,7 +95,7 @@ pub fn demo(cfg: DemoConfig) -> Result<()> {
             times.push(run()?.1);
         }
     } else {
-        // The reference needs no warm-up; a slow machine (or a debug build) runs it once.
+        // The CPU path needs no warm-up; a slow machine (or a debug build) runs it once.
         times.push(first);
         while times.len() < CPU_RUNS && start.elapsed() < CPU_BUDGET {
             times.push(run()?.1);
@@ -122,7 +134,8 @@ pub fn demo(cfg: DemoConfig) -> Result<()> {
         )
     } else {
         format!(
-            "CPU reference, single thread; median of {} run(s)",
+            "CPU fallback rle-cpu, {}; median of {} run(s)",
+            crate::backend::threads(),
             times.len()
         )
     };
@@ -130,10 +143,17 @@ pub fn demo(cfg: DemoConfig) -> Result<()> {
     if let Some(note) = super::near_note(super::near_decisions(&results)) {
         writeln!(s, "{note}")?;
     }
-    if let Some(out) = &cfg.out {
+    if let (Some(mut out), Some(path)) = (output, &cfg.out) {
         let records = coco::records(&frame, &results)?;
-        coco::save(out, &records)?;
-        writeln!(s, "wrote {} detections to {}", records.len(), out.display())?;
+        coco::write_json(out.writer(), &records)
+            .with_context(|| format!("{}: writing failed", path.display()))?;
+        out.finish()?;
+        let to = if to_stdout {
+            "standard output".to_string()
+        } else {
+            path.display().to_string()
+        };
+        writeln!(s, "wrote {} detections to {to}", records.len())?;
     }
-    print(&s)
+    report(&s)
 }

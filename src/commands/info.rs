@@ -2,7 +2,7 @@
 //! and does it load.
 //!
 //! Exit code: 0 when `rle run` would start (a working GPU, or no GPU at all and
-//! the CPU reference); 1 when a driver and device are there but unusable (the
+//! the CPU fallback); 1 when a driver and device are there but unusable (the
 //! module does not load, a driver call fails), since `rle run` would fail too.
 
 use std::fmt::Write as _;
@@ -88,8 +88,9 @@ pub fn info(cfg: InfoConfig) -> Result<()> {
         writeln!(s, "CUDA driver: not found (libcuda could not be loaded)")?;
         writeln!(
             s,
-            "GPU: none; rle runs on the CPU reference ({})",
-            cpu_name()
+            "GPU: none; rle runs on the CPU fallback rle-cpu ({}, {})",
+            cpu_name(),
+            crate::backend::threads()
         )?;
     } else {
         writeln!(s, "CUDA driver: found")?;
@@ -117,7 +118,7 @@ pub fn info(cfg: InfoConfig) -> Result<()> {
                 writeln!(s, "  PTX module: loads (kernels ready)")?;
             }
             Err(HostError::NoDevice { ordinal, count }) => {
-                writeln!(s, "GPU: none at ordinal {ordinal} (the driver reports {count} device(s)); rle runs on the CPU reference")?;
+                writeln!(s, "GPU: none at ordinal {ordinal} (the driver reports {count} device(s)); rle runs on the CPU fallback rle-cpu")?;
             }
             Err(e) => {
                 writeln!(s, "GPU {}: unusable: {e}", cfg.ordinal)?;

@@ -22,6 +22,12 @@ pub fn dispatch(config: Config) -> Result<()> {
     }
 }
 
+/// An error as one line: the cause chain (`{:#}`) with any newline flattened, so
+/// scripts can grep it and people read it.
+pub fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
 /// e.g. `1 image 1920×1080, Q=100, C=91, masks 78×78 f32`.
 pub fn describe_frame(frame: &Frame) -> String {
     let (b, q, c, mh, mw) = frame.tensors.dims();

@@ -2,7 +2,8 @@
 //! (docs/FRAME_FORMAT.md), found, read, cross-checked and turned into what the
 //! post-processor takes.
 //!
-//! - [`npz`]: the arrays; [`sidecar`]: the metadata; [`options`]: option resolution.
+//! - [`npz`]: the arrays ([`archive`]: the zip members, size-checked before reading);
+//!   [`sidecar`]: the metadata; [`options`]: option resolution.
 //! - [`discover`]: a frame path or a directory of frames → sorted `.npz` paths.
 //! - [`load`]: one frame, fully checked.
 //!
@@ -10,6 +11,9 @@
 //! processing it can fail only for device reasons; every rejection is one line
 //! naming the file and the field.
 
+pub mod archive;
+pub mod input_file;
+pub mod json_text;
 pub mod npz;
 pub mod options;
 pub mod sidecar;
@@ -41,6 +45,8 @@ pub struct Frame {
     pub options: Options,
     /// COCO `category_id` per output class id, when the sidecar maps them.
     pub category_ids: Option<Vec<i64>>,
+    /// What was accepted but is probably not meant (printed on stderr by the commands).
+    pub warnings: Vec<String>,
 }
 
 impl Frame {
@@ -64,28 +70,48 @@ pub fn sidecar_path(npz: &Path) -> PathBuf {
 }
 
 /// The `.npz` frames named by `path`: the file itself, or a directory's `*.npz`
-/// sorted by file name.
+/// sorted by file name. Every frame must be a regular file (or a link to one): a
+/// FIFO would block the first read forever, and a broken link in a directory is
+/// reported, not skipped.
 pub fn discover(path: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("{}: cannot access the frames", path.display()))?;
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => match input_file::problem(path) {
+            Some(p @ input_file::Problem::BrokenLink(_)) => bail!("{shown}: {p}"),
+            _ => return Err(e).with_context(|| format!("{shown}: cannot access the frames")),
+        },
+    };
     if meta.is_dir() {
         let mut frames = Vec::new();
         let entries = std::fs::read_dir(path)
-            .with_context(|| format!("{}: cannot list the directory", path.display()))?;
+            .with_context(|| format!("{shown}: cannot list the directory"))?;
         for entry in entries {
             let p = entry
-                .with_context(|| format!("{}: cannot list the directory", path.display()))?
+                .with_context(|| format!("{shown}: cannot list the directory"))?
                 .path();
-            if p.extension().is_some_and(|e| e == "npz") && p.is_file() {
+            if p.extension().is_some_and(|e| e == "npz") {
+                if let Some(problem) = input_file::problem(&p) {
+                    bail!(
+                        "{}: {problem} (a frame in the directory {shown})",
+                        p.display()
+                    );
+                }
                 frames.push(p);
             }
         }
         if frames.is_empty() {
-            bail!("{}: no .npz frames in this directory", path.display());
+            bail!("{shown}: no .npz frames in this directory");
         }
         frames.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
         Ok(frames)
     } else if path.extension().is_some_and(|e| e == "npz") {
+        if !meta.is_file() {
+            bail!(
+                "{shown}: is {}, expected a regular .npz file (a frame)",
+                input_file::kind_name(&meta.file_type())
+            );
+        }
         Ok(vec![path.to_path_buf()])
     } else if path.extension().is_some_and(|e| e == "json") && path.with_extension("npz").is_file()
     {
@@ -93,8 +119,7 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>> {
         Ok(vec![path.with_extension("npz")])
     } else {
         bail!(
-            "{}: a frame must be a .npz file (with its .json sidecar) or a directory of them",
-            path.display()
+            "{shown}: a frame must be a .npz file (with its .json sidecar) or a directory of them",
         )
     }
 }
@@ -141,7 +166,11 @@ pub fn assemble(
                 .with_context(|| j.to_string())?,
         );
     }
-    let (options, outputs) = options::resolve(&sidecar.options, &json, overrides, c)?;
+    let options::Resolved {
+        options,
+        outputs,
+        warnings,
+    } = options::resolve(&sidecar.options, &json, overrides, c)?;
     if let Some(ids) = &sidecar.category_ids {
         if ids.len() < outputs {
             bail!(
@@ -158,6 +187,7 @@ pub fn assemble(
         tensors,
         metas,
         options,
+        warnings,
     };
     rle_reference::validate(&frame.tensors.batch(), &frame.metas, &frame.options)
         .map_err(|e| reference_error(&frame, &e))?;
@@ -167,12 +197,18 @@ pub fn assemble(
 /// Loads and checks the frame `npz` and its sidecar.
 pub fn load(npz_path: &Path, overrides: &Overrides) -> Result<Frame> {
     let json = sidecar_path(npz_path);
-    if !json.is_file() {
-        bail!(
+    match input_file::problem(&json) {
+        None => {}
+        Some(input_file::Problem::Missing) => bail!(
             "{}: the metadata sidecar {} is missing",
             npz_path.display(),
             json.display()
-        );
+        ),
+        Some(p) => bail!(
+            "{}: {p} (the metadata sidecar of {})",
+            json.display(),
+            npz_path.display()
+        ),
     }
     let sidecar = sidecar::read(&json)?;
     let tensors = npz::read(npz_path, sidecar.mask_dtype, &json)?;

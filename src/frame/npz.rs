@@ -4,22 +4,20 @@
 //! Invariants: an archive is accepted only if the three arrays exist with these
 //! dtypes, agree on B and Q, and have no empty dimension; every error is one line
 //! naming the file and the array. Arrays are read whole (no memory mapping), so a
-//! truncated archive fails here and never mid-run.
+//! truncated archive fails here and never mid-run; and nothing is allocated for an
+//! array before its declared size matched the bytes the archive holds ([`super::archive`]).
 
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use half::{bf16, f16};
-use ndarray::{Array3, Array4, ArrayD, Dimension, IxDyn};
-use ndarray_npy::{
-    NpzReader, NpzWriter, ReadDataError, ReadNpyError, ReadNpzError, ReadableElement,
-    WritableElement, WriteDataError,
-};
+use ndarray::{Array3, Array4, Dimension};
+use ndarray_npy::{NpzWriter, ReadDataError, ReadableElement, WritableElement, WriteDataError};
 use py_literal::Value as PyValue;
 use rle_reference::{Batch, MaskLogits};
 
+use super::archive::{shape_text, Archive, Member, ReadError};
 use super::sidecar::MaskDtypeDecl;
 
 /// Mask logits in their stored element type.
@@ -159,60 +157,14 @@ fn describe(desc: &PyValue) -> String {
     format!("{name} ('{s}')")
 }
 
-fn shape_str(shape: &[usize]) -> String {
-    if shape.is_empty() {
-        return "a scalar".into();
-    }
-    shape
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join("×")
-}
-
-/// Why reading one array failed; `WrongDescriptor` is kept apart so the caller can
-/// try another element type.
-enum ArrayError {
-    Dtype(PyValue),
-    Other(anyhow::Error),
-}
-
-fn read_array<T: ReadableElement>(
-    npz: &mut NpzReader<BufReader<File>>,
-    name: &str,
-) -> Result<ArrayD<T>, ArrayError> {
-    npz.by_name::<ndarray::OwnedRepr<T>, IxDyn>(name)
-        .map_err(|e| match e {
-            ReadNpzError::Npy(ReadNpyError::WrongDescriptor(d)) => ArrayError::Dtype(d),
-            ReadNpzError::Npy(ReadNpyError::MissingData) => ArrayError::Other(anyhow!(
-                "array \"{name}\": the data ends before the shape its header declares (truncated?)"
-            )),
-            ReadNpzError::Npy(ReadNpyError::ExtraBytes(n)) => ArrayError::Other(anyhow!(
-                "array \"{name}\": {n} bytes beyond the shape its header declares"
-            )),
-            other => ArrayError::Other(anyhow!("array \"{name}\": cannot be read: {other}")),
-        })
-}
-
-fn f32_array(npz: &mut NpzReader<BufReader<File>>, name: &str) -> Result<ArrayD<f32>> {
-    read_array::<f32>(npz, name).map_err(|e| match e {
-        ArrayError::Dtype(d) => anyhow!(
-            "array \"{name}\": dtype {} is not supported, expected float32 ('<f4')",
-            describe(&d)
-        ),
-        ArrayError::Other(e) => e,
-    })
-}
-
-/// Checks `array`'s shape against `expected` (`None` = any length ≥ 1) and fixes its rank.
-fn shaped<T, D: Dimension>(
-    array: ArrayD<T>,
+/// Checks a declared `shape` against `expected` (`None` = any length ≥ 1).
+fn check_shape(
+    shape: &[usize],
     name: &str,
     layout: &str,
     expected: &[Option<usize>],
     why: &str,
-) -> Result<ndarray::Array<T, D>> {
-    let shape = array.shape().to_vec();
+) -> Result<()> {
     let matches = shape.len() == expected.len()
         && shape
             .iter()
@@ -232,29 +184,63 @@ fn shaped<T, D: Dimension>(
         bail!(
             "array \"{name}\": expected shape {} ({layout}{why}), got {}{empty}",
             want.join("×"),
-            shape_str(&shape)
+            shape_text(shape)
         );
     }
-    Ok(array
+    Ok(())
+}
+
+/// Reads the member `name` as `T` once its shape passed `check`; the rank is fixed to `D`.
+fn read_as<T: ReadableElement, D: Dimension, R: Read>(
+    member: Member<'_, R>,
+    name: &str,
+    unexpected: impl FnOnce(PyValue) -> anyhow::Error,
+) -> Result<ndarray::Array<T, D>> {
+    let array = member.read::<T>().map_err(|e| match e {
+        ReadError::Dtype(descr) => unexpected(descr),
+        ReadError::Other(e) => e,
+    })?;
+    array
         .into_dimensionality::<D>()
-        .expect("the rank was checked above"))
+        .map_err(|e| anyhow!("array \"{name}\": {e}"))
+}
+
+fn f32_array<D: Dimension, R: Read + Seek>(
+    archive: &mut Archive<R>,
+    name: &str,
+    layout: &str,
+    expected: &[Option<usize>],
+    why: &str,
+) -> Result<ndarray::Array<f32, D>> {
+    let member = archive.member(name)?;
+    let unsupported = |d: &PyValue| {
+        anyhow!(
+            "array \"{name}\": dtype {} is not supported, expected float32 ('<f4')",
+            describe(d)
+        )
+    };
+    if member.header.type_code() != Some("f4") {
+        return Err(unsupported(&member.header.descr));
+    }
+    check_shape(&member.header.shape, name, layout, expected, why)?;
+    read_as(member, name, |d| unsupported(&d))
 }
 
 /// Reads and checks the arrays of `path`. `declared` is the sidecar's `mask_dtype`
 /// (`sidecar` names the sidecar file in messages).
 pub fn read(path: &Path, declared: Option<MaskDtypeDecl>, sidecar: &Path) -> Result<Tensors> {
-    read_inner(path, declared, sidecar).with_context(|| path.display().to_string())
+    let archive = Archive::open(path).with_context(|| path.display().to_string())?;
+    from_archive(archive, declared, sidecar).with_context(|| path.display().to_string())
 }
 
-fn read_inner(path: &Path, declared: Option<MaskDtypeDecl>, sidecar: &Path) -> Result<Tensors> {
-    let file = File::open(path).context("cannot open the frame")?;
-    let mut npz = NpzReader::new(BufReader::new(file)).map_err(|e| match e {
-        ReadNpzError::Zip(z) => anyhow!("not a readable .npz archive (truncated or corrupt?): {z}"),
-        other => anyhow!("not a readable .npz archive: {other}"),
-    })?;
-    let names = npz
-        .names()
-        .map_err(|e| anyhow!("cannot list the archive's arrays: {e}"))?;
+/// [`read`] on an opened archive: sizes and dtypes are checked on each member's
+/// header, and shapes against each other, before its data is read (`archive`).
+pub fn from_archive<R: Read + Seek>(
+    mut archive: Archive<R>,
+    declared: Option<MaskDtypeDecl>,
+    sidecar: &Path,
+) -> Result<Tensors> {
+    let names = archive.names();
     for required in ["logits", "boxes", "masks"] {
         if !names.iter().any(|n| n == required) {
             let held = if names.is_empty() {
@@ -266,70 +252,66 @@ fn read_inner(path: &Path, declared: Option<MaskDtypeDecl>, sidecar: &Path) -> R
         }
     }
 
-    let logits: Array3<f32> = shaped(
-        f32_array(&mut npz, "logits")?,
-        "logits",
-        "B×Q×C",
-        &[None, None, None],
-        "",
-    )?;
+    let logits: Array3<f32> = f32_array(&mut archive, "logits", "B×Q×C", &[None, None, None], "")?;
     let (b, q) = (logits.shape()[0], logits.shape()[1]);
     let from_logits = ", B and Q as in \"logits\"";
-    let boxes: Array3<f32> = shaped(
-        f32_array(&mut npz, "boxes")?,
+    let boxes: Array3<f32> = f32_array(
+        &mut archive,
         "boxes",
         "B×Q×4",
         &[Some(b), Some(q), Some(4)],
         from_logits,
     )?;
-    let mask_shape = [Some(b), Some(q), None, None];
-    fn masks4<T>(a: ArrayD<T>, expected: &[Option<usize>], why: &str) -> Result<Array4<T>> {
-        shaped(a, "masks", "B×Q×Mh×Mw", expected, why)
-    }
 
-    let declared_str = |d: MaskDtypeDecl| {
-        format!(
-            "{} says \"mask_dtype\": \"{}\"",
-            sidecar.display(),
-            d.name()
+    let member = archive.member("masks")?;
+    let code = member.header.type_code().map(str::to_string);
+    let descr = member.header.descr.clone();
+    let unsupported = || {
+        anyhow!(
+            "array \"masks\": dtype {} is not supported, expected float32 ('<f4'), float16 ('<f2') \
+             or bfloat16 bits as uint16 ('<u2')",
+            describe(&descr)
         )
     };
-    let masks = match read_array::<f32>(&mut npz, "masks") {
-        Ok(a) => Masks::F32(masks4(a, &mask_shape, from_logits)?),
-        Err(ArrayError::Other(e)) => return Err(e),
-        Err(ArrayError::Dtype(d)) => match descriptor(&d).map(|s| s.trim_start_matches(['<', '>', '='])) {
-            Some("f2") => {
-                let a = read_array::<F16Elem>(&mut npz, "masks").map_err(|e| match e {
-                    ArrayError::Dtype(d) => anyhow!("array \"masks\": unexpected dtype {}", describe(&d)),
-                    ArrayError::Other(e) => e,
-                })?;
-                Masks::F16(masks4(a, &mask_shape, from_logits)?.mapv(|v| v.0))
-            }
-            Some("u2") if declared == Some(MaskDtypeDecl::Bf16) => {
-                let a = read_array::<u16>(&mut npz, "masks").map_err(|e| match e {
-                    ArrayError::Dtype(d) => anyhow!("array \"masks\": unexpected dtype {}", describe(&d)),
-                    ArrayError::Other(e) => e,
-                })?;
-                Masks::Bf16(masks4(a, &mask_shape, from_logits)?.mapv(bf16::from_bits))
-            }
-            Some("u2") => bail!(
-                "array \"masks\": uint16 ('<u2') holds bfloat16 bits only when {} declares \"mask_dtype\": \"bf16\"{}",
-                sidecar.display(),
-                declared.map_or(String::new(), |d| format!(" (it says \"{}\")", d.name()))
-            ),
-            _ => bail!(
-                "array \"masks\": dtype {} is not supported, expected float32 ('<f4'), float16 ('<f2') \
-                 or bfloat16 bits as uint16 ('<u2')",
-                describe(&d)
-            ),
-        },
+    let unexpected = |d: PyValue| anyhow!("array \"masks\": unexpected dtype {}", describe(&d));
+    let shape_ok = |m: &Member<'_, R>| {
+        check_shape(
+            &m.header.shape,
+            "masks",
+            "B×Q×Mh×Mw",
+            &[Some(b), Some(q), None, None],
+            from_logits,
+        )
+    };
+    let masks = match code.as_deref() {
+        Some("f4") => {
+            shape_ok(&member)?;
+            Masks::F32(read_as(member, "masks", |_| unsupported())?)
+        }
+        Some("f2") => {
+            shape_ok(&member)?;
+            let m: Array4<F16Elem> = read_as(member, "masks", unexpected)?;
+            Masks::F16(m.mapv(|v| v.0))
+        }
+        Some("u2") if declared == Some(MaskDtypeDecl::Bf16) => {
+            shape_ok(&member)?;
+            let m: Array4<u16> = read_as(member, "masks", unexpected)?;
+            Masks::Bf16(m.mapv(bf16::from_bits))
+        }
+        Some("u2") => bail!(
+            "array \"masks\": uint16 ('<u2') holds bfloat16 bits only when {} declares \"mask_dtype\": \"bf16\"{}",
+            sidecar.display(),
+            declared.map_or(String::new(), |d| format!(" (it says \"{}\")", d.name()))
+        ),
+        _ => return Err(unsupported()),
     };
     if let Some(d) = declared {
         if d != masks.dtype() {
             bail!(
-                "array \"masks\": stored as {}, but {}",
+                "array \"masks\": stored as {}, but {} says \"mask_dtype\": \"{}\"",
                 masks.dtype().name(),
-                declared_str(d)
+                sidecar.display(),
+                d.name()
             );
         }
     }

@@ -59,8 +59,7 @@ pub struct Overrides {
 
 /// Reads a JSON file into `T`; errors name the file and the JSON path.
 pub fn read_json_file<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let text = super::input_file::read_text(path, "the file")?;
     let de = &mut serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let at = e.path().to_string();
@@ -69,11 +68,10 @@ pub fn read_json_file<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T>
         } else {
             format!("{at}: ")
         };
-        anyhow::anyhow!(
-            "{}: {at}expected {what}: {}",
-            path.display(),
-            e.into_inner()
-        )
+        let inner = e.into_inner();
+        let hint =
+            super::json_text::hint(&text, &inner).map_or(String::new(), |h| format!("; {h}"));
+        anyhow::anyhow!("{}: {at}expected {what}: {inner}{hint}", path.display())
     })
 }
 
@@ -138,17 +136,76 @@ fn sidecar_threshold(json: &Path, value: &serde_json::Value) -> Result<Threshold
     }
 }
 
-/// The options of a frame with `columns` logit columns, and its number of output classes.
-pub fn resolve(
-    decl: &OptionsDecl,
-    json: &Path,
-    o: &Overrides,
-    columns: usize,
-) -> Result<(Options, usize)> {
+/// The warning for a class mapping (from `source`) whose length is not the frame's
+/// model class count `C − 1`, or `None` when it is.
+///
+/// inference-models accepts any length (SPEC §2.3), and the reference must give
+/// what it gives, so this is a warning, not an error: a shorter mapping leaves the
+/// columns beyond it without a class (never detected), a longer one maps the
+/// "no object" column `C − 1` too (its scores become detections when the entry is
+/// a class id) and leaves entries from `C` on unused. Either usually means the
+/// mapping belongs to another model.
+pub fn mapping_length_warning(source: &str, mapping: &[i64], columns: usize) -> Option<String> {
+    let classes = columns.saturating_sub(1);
+    let len = mapping.len();
+    if len == classes {
+        return None;
+    }
+    let what = format!(
+        "{source}: {len} entries for the {classes} model classes of the frame (C = {columns} logit \
+         columns, the last one \"no object\")"
+    );
+    let effect = if len < classes {
+        match classes - len {
+            1 => format!("; column {len} gets no class and is never detected"),
+            _ => format!(
+                "; columns {len}..={} get no class and are never detected",
+                classes - 1
+            ),
+        }
+    } else {
+        let no_object = match mapping.get(classes) {
+            Some(&id) if id >= 0 => format!(
+                "; the \"no object\" column {classes} maps to class {id}, so its scores become detections of that class"
+            ),
+            _ => String::new(),
+        };
+        let unused = match len.saturating_sub(columns) {
+            0 => String::new(),
+            1 => format!("; entry {columns} is unused"),
+            _ => format!("; entries {columns}..={} are unused", len - 1),
+        };
+        format!("{no_object}{unused}")
+    };
+    Some(format!(
+        "{what}{effect} (inference-models accepts this too; see docs/FRAME_FORMAT.md §2.2)"
+    ))
+}
+
+/// A frame's options, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// The options.
+    pub options: Options,
+    /// Number of output classes (`max(class_mapping) + 1`, else `num_classes`).
+    pub outputs: usize,
+    /// Accepted, but probably not meant (see [`mapping_length_warning`]).
+    pub warnings: Vec<String>,
+}
+
+/// The options of a frame with `columns` logit columns.
+pub fn resolve(decl: &OptionsDecl, json: &Path, o: &Overrides, columns: usize) -> Result<Resolved> {
+    let mut warnings = Vec::new();
     let class_mapping = match (&o.class_mapping, &decl.class_mapping) {
-        (Some(f), _) => Some(f.value.clone()),
+        (Some(f), _) => {
+            let source = format!("{}: class mapping", f.path.display());
+            warnings.extend(mapping_length_warning(&source, &f.value, columns));
+            Some(f.value.clone())
+        }
         (None, Some(m)) => {
-            check_class_mapping(&format!("{}: options.class_mapping", json.display()), m)?;
+            let source = format!("{}: options.class_mapping", json.display());
+            check_class_mapping(&source, m)?;
+            warnings.extend(mapping_length_warning(&source, m, columns));
             Some(m.clone())
         }
         (None, None) => None,
@@ -232,5 +289,9 @@ pub fn resolve(
             );
         }
     }
-    Ok((opts, outputs))
+    Ok(Resolved {
+        options: opts,
+        outputs,
+        warnings,
+    })
 }

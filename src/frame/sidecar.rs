@@ -155,21 +155,27 @@ fn is_default(o: &OptionsDecl) -> bool {
 
 /// Reads and parses a sidecar; errors read `FILE: json.path: what`.
 pub fn read(path: &Path) -> Result<Sidecar> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the metadata sidecar", path.display()))?;
+    let text = super::input_file::read_text(path, "the metadata sidecar")?;
     parse(&text).with_context(|| path.display().to_string())
 }
 
 /// Parses sidecar text (errors name the JSON path of the field).
 pub fn parse(text: &str) -> Result<Sidecar> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let sidecar: Sidecar = serde_path_to_error::deserialize(de).map_err(|e| {
+    let typed: Result<Sidecar, _> = serde_path_to_error::deserialize(de);
+    // serde takes a JSON list for an object (by position); refuse it, and say so
+    // rather than "invalid length 0, expected struct Sidecar with 6 elements".
+    if let Some(problem) = super::json_text::list_for_object(text) {
+        bail!("{problem}");
+    }
+    let sidecar = typed.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        let hint = super::json_text::hint(text, &inner).map_or(String::new(), |h| format!("; {h}"));
         if path == "." {
-            anyhow::anyhow!("{inner}")
+            anyhow::anyhow!("{inner}{hint}")
         } else {
-            anyhow::anyhow!("{path}: {inner}")
+            anyhow::anyhow!("{path}: {inner}{hint}")
         }
     })?;
     if let Some(v) = sidecar.format_version {
@@ -297,6 +303,34 @@ mod tests {
             "scale_width": "x", "scale_height": 0.5}]}"#;
         let e = format!("{:#}", parse(text).unwrap_err());
         assert!(e.starts_with("images[0].scale_width: invalid type"), "{e}");
+    }
+
+    /// Issue #14: a list for the sidecar said "expected struct Sidecar with 6 elements";
+    /// NaN (which Python's json.dump writes) said only "expected value".
+    #[test]
+    fn lists_for_objects_and_nan_are_explained() {
+        let e = format!("{:#}", parse("[]").unwrap_err());
+        assert!(e.starts_with("expected a JSON object (the sidecar"), "{e}");
+        assert!(!e.contains("struct"), "{e}");
+        let e = format!("{:#}", parse(r#"{"images": [[]]}"#).unwrap_err());
+        assert!(
+            e.starts_with("images[0]: expected a JSON object (one image's metadata"),
+            "{e}"
+        );
+        // A list serde would have taken by position is refused all the same.
+        let e = format!(
+            "{:#}",
+            parse(r#"[null, null, null, null, {}, []]"#).unwrap_err()
+        );
+        assert!(e.starts_with("expected a JSON object"), "{e}");
+        let text = r#"{"images": [{"image_id": 1, "original_size": [10, 20], "inference_size": [8, 8],
+            "scale_width": NaN, "scale_height": 0.5}]}"#;
+        let e = format!("{:#}", parse(text).unwrap_err());
+        assert!(
+            e.starts_with("images[0].scale_width: expected value at line 2"),
+            "{e}"
+        );
+        assert!(e.contains("JSON has no NaN or Infinity"), "{e}");
     }
 
     #[test]

@@ -47,5 +47,12 @@ mod tables;
 mod window;
 
 pub use pipeline::{postprocess, postprocess_with_scores};
+
+/// Threads the post-processor runs on: rayon's global pool (`RAYON_NUM_THREADS`
+/// sets it; by default one per available core), for reports.
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
 #[doc(no_inline)]
 pub use rle_reference::{Batch, Error, ImageMeta, ImageResult, Options};

@@ -188,7 +188,11 @@ pub fn load_resize_raw(dir: impl AsRef<Path>) -> Result<Vec<ResizeRawCase>, Fixt
     let path = dir.as_ref().join("resize_raw.json");
     let f: ResizeFile = parse(&path)?;
     for (i, c) in f.cases.iter().enumerate() {
-        if c.input_bits.len() != c.in_h * c.in_w || c.output_bits.len() != c.out_h * c.out_w {
+        // Checked products: sizes come from the file, and a wrapped product could match.
+        let cells = |h: usize, w: usize| h.checked_mul(w);
+        if cells(c.in_h, c.in_w) != Some(c.input_bits.len())
+            || cells(c.out_h, c.out_w) != Some(c.output_bits.len())
+        {
             let reason = format!(
                 "cases[{i}]: lengths disagree with {}×{} → {}×{}",
                 c.in_h, c.in_w, c.out_h, c.out_w

@@ -42,3 +42,21 @@ pub use postprocessor::{
     Config, DeviceInputs, Fallback, Postprocessor, Ticket, DEFAULT_MAX_IN_FLIGHT,
 };
 pub use profile::{Kernel, KernelTimes};
+
+// One crate to depend on: the input and output types `Postprocessor` takes and
+// returns are `rle_reference`'s, re-exported so callers need not name a second
+// crate, and so are the `ndarray` and `half` versions those types are built on
+// (a caller with another ndarray version would get "expected ArrayView3, found
+// ArrayView3" errors).
+pub use half;
+pub use ndarray;
+pub use rle_reference::Error as InputError;
+pub use rle_reference::{
+    Batch, CanvasRule, CocoRle, Detection, ImageMeta, ImageResult, MaskLogits, NearDecision,
+    NearDecisionKind, Options, ResizeMode, Size, StaticCrop, Threshold, Xyxy,
+};
+
+/// The Rust example of README.md, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

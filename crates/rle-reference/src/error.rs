@@ -32,8 +32,9 @@ pub enum Error {
         /// The dimension or size, e.g. `"batch.logits (C)"` or `"metas[0].original_size.height"`.
         field: String,
     },
-    /// A product of sizes does not fit the integer type that carries it.
-    #[error("{field}: {a} × {b} overflows {limit_name} (max {limit})")]
+    /// A product of sizes does not fit the integer type that carries it (a single
+    /// size over its limit is the product `value × 1`, and reads "value exceeds …").
+    #[error("{field}: {}", overflow_text(*a, *b, limit_name, *limit))]
     SizeOverflow {
         /// Which product, e.g. `"Q*C"` or `"metas[1].original_size (H*W)"`.
         field: String,
@@ -147,4 +148,14 @@ pub enum Error {
         /// `sharedMemPerBlock`.
         limit: usize,
     },
+}
+
+/// The text of [`Error::SizeOverflow`]: `a × b overflows …`, or `a exceeds …` when
+/// the error is about one size (`b == 1`), where "× 1" would only puzzle a reader.
+fn overflow_text(a: u64, b: u64, limit_name: &str, limit: u64) -> String {
+    if b == 1 {
+        format!("{a} exceeds {limit_name} (max {limit})")
+    } else {
+        format!("{a} × {b} overflows {limit_name} (max {limit})")
+    }
 }

@@ -2,7 +2,7 @@
 //! class logits, boxes and low-resolution mask logits into COCO RLE masks.
 //!
 //! It reproduces, step by step, what the PyTorch reference computes on CUDA
-//! (docs/SPEC.md is the contract). It is deliberately simple: dense arrays,
+//! (`docs/SPEC.md` at the repository root is the contract). It is deliberately simple: dense arrays,
 //! one function per step, no cleverness. Every faster implementation in this
 //! workspace is checked against it.
 //!

@@ -141,8 +141,11 @@ fn one() -> f64 {
 
 /// Post-processing options shared by every image of a batch.
 ///
-/// [`Options::new`] gives Roboflow's defaults; change fields with struct update
-/// syntax: `Options { masks_resolution_factor: 0.5, ..Options::new(80) }`.
+/// [`Options::new`] gives Roboflow's defaults for a model's number of classes
+/// (there is no `Default`: `num_classes` depends on the model, and a guessed one
+/// would silently drop or invent classes). Change the rest with the `with_*`
+/// builders, `Options::new(80).with_threshold(Threshold::Scalar(0.5))`, or with
+/// struct update syntax: `Options { masks_resolution_factor: 0.5, ..Options::new(80) }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     /// Scalar or per-class threshold.
@@ -180,6 +183,47 @@ impl Options {
             masks_resolution_factor: 1.0,
             canvas: CanvasRule::Current,
         }
+    }
+
+    /// These options with `threshold` instead (a scalar or one per output class).
+    pub fn with_threshold(self, threshold: Threshold) -> Self {
+        Self { threshold, ..self }
+    }
+
+    /// These options with the package's `class_mapping` (one entry per model class,
+    /// `-1` for a removed one; SPEC §2.3 says what a mapping shorter or longer than
+    /// the logit columns does).
+    pub fn with_class_mapping(self, class_mapping: Vec<i64>) -> Self {
+        Self {
+            class_mapping: Some(class_mapping),
+            ..self
+        }
+    }
+
+    /// These options with another cap on detections per image (`None`: no cap).
+    pub fn with_max_detections(self, max_detections: Option<usize>) -> Self {
+        Self {
+            max_detections,
+            ..self
+        }
+    }
+
+    /// These options with another resize flavour.
+    pub fn with_resize(self, resize: ResizeMode) -> Self {
+        Self { resize, ..self }
+    }
+
+    /// These options with another `masks_resolution_factor` (finite, in `[0, 1]`).
+    pub fn with_masks_resolution_factor(self, masks_resolution_factor: f64) -> Self {
+        Self {
+            masks_resolution_factor,
+            ..self
+        }
+    }
+
+    /// These options with another canvas rule.
+    pub fn with_canvas(self, canvas: CanvasRule) -> Self {
+        Self { canvas, ..self }
     }
 }
 

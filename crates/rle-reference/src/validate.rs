@@ -270,21 +270,23 @@ fn meta_ok(
     // The canvas of §10.2 must be indexable like any mask (H*W fits u32); check
     // it in i64 before MaskGrid builds it.
     canvas_ok(&field, meta, &window, opts)?;
-    let window_field = format!("{field} mask window after pads");
+    // Named after the pads that make the window (negative pads grow it), with their
+    // values: the window itself is no field a caller wrote.
+    let (pt, pb, pl, pr) = (meta.pad_top, meta.pad_bottom, meta.pad_left, meta.pad_right);
     at_most(
-        format!("{window_field} (height)"),
+        format!("{field}.pad_top/pad_bottom ({pt}, {pb}): the mask window after pads (height)"),
         window.height as u64,
         MAX_RESIZE_AXIS,
         axis_why,
     )?;
     at_most(
-        format!("{window_field} (width)"),
+        format!("{field}.pad_left/pad_right ({pl}, {pr}): the mask window after pads (width)"),
         window.width as u64,
         MAX_RESIZE_AXIS,
         axis_why,
     )?;
     product_fits_u32(
-        format!("{window_field} (h*w)"),
+        format!("{field}.pad_top/pad_bottom/pad_left/pad_right ({pt}, {pb}, {pl}, {pr}): the mask window after pads (h*w)"),
         window.height as u64,
         window.width as u64,
     )?;

@@ -242,7 +242,13 @@ fn products_beyond_u32_and_axes_beyond_the_resize_limit_are_rejected() {
     m.pad_top = -2_000_000; // window height 8 + 16,000,000 > 2^23
     let e = rejects(&t.batch(), &m, &opts);
     assert!(matches!(e, Error::SizeOverflow { b: 1, .. }), "{e:?}");
-    assert_names(&e, "metas[0] mask window after pads (height)");
+    // Names the pads that made the window, with their values (issue #14: the message
+    // named only the window, which is no field of the input), and reads "exceeds".
+    assert_names(
+        &e,
+        "metas[0].pad_top/pad_bottom (-2000000, 0): the mask window after pads (height): 16000008 exceeds",
+    );
+    assert!(!e.to_string().contains("× 1"), "{e}");
     m.pad_top = -1_000_000; // 8,000,008 rows: fine alone ...
     m.pad_left = -1_000_000; // ... but 8,000,008² pixels overflow u32
     let e = rejects(&t.batch(), &m, &opts);
@@ -257,7 +263,10 @@ fn products_beyond_u32_and_axes_beyond_the_resize_limit_are_rejected() {
         ),
         "{e:?}"
     );
-    assert_names(&e, "metas[0] mask window after pads (h*w)");
+    assert_names(
+        &e,
+        "metas[0].pad_top/pad_bottom/pad_left/pad_right (-1000000, 0, -1000000, 0): the mask window after pads (h*w): 8000008 × 8000008 overflows u32",
+    );
     // The most extreme pads neither overflow nor panic, on either side.
     for pad in [i32::MIN, i32::MAX] {
         for set in [

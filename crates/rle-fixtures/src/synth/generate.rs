@@ -20,6 +20,11 @@ const LOGIT_SHIFT: i32 = 8;
 const INT_LIMIT: i64 = 1 << 23;
 /// Largest accepted mask side: keeps every fixed-point product far from overflow.
 const MAX_MASK_SIDE: usize = 1024;
+/// Most elements one generated tensor may have (2^28: 1 GiB of f32). Each axis has
+/// its own bound, but their product does not: a recipe of a few bytes declaring
+/// 4096 × 65536 × 65536 logits would ask for 64 TiB and abort the process. The
+/// largest committed case has about 11 M elements.
+pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 28;
 
 /// Why a recipe cannot be generated.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -44,6 +49,20 @@ pub enum SynthError {
         index: usize,
         /// What is wrong.
         reason: String,
+    },
+    /// A tensor would have more than [`MAX_TENSOR_ELEMENTS`] elements.
+    #[error(
+        "recipe: {tensor} would have {elements} elements ({dims}), more than the {max} a recipe may generate"
+    )]
+    TooLarge {
+        /// `"logits"`, `"boxes"` or `"masks"`.
+        tensor: &'static str,
+        /// The product of its dimensions (saturating).
+        elements: u128,
+        /// Which dimensions, e.g. `"batch × queries × columns"`.
+        dims: &'static str,
+        /// [`MAX_TENSOR_ELEMENTS`].
+        max: u64,
     },
     /// An explicit tensor has the wrong number of elements.
     #[error("recipe.{field}: expected {expected} values, got {got}")]
@@ -188,12 +207,44 @@ fn check_range(field: &'static str, index: usize, [lo, hi]: [i64; 2]) -> Result<
     )
 }
 
+/// Every tensor of a `(B, Q, C, Mh, Mw)` batch within [`MAX_TENSOR_ELEMENTS`],
+/// checked before anything is allocated.
+fn check_elements(
+    (b, q, c, mh, mw): (usize, usize, usize, usize, usize),
+) -> Result<(), SynthError> {
+    let product = |dims: &[usize]| {
+        dims.iter()
+            .try_fold(1u128, |acc, &d| acc.checked_mul(d as u128))
+            .unwrap_or(u128::MAX)
+    };
+    for (tensor, dims, elements) in [
+        ("logits", "batch × queries × columns", product(&[b, q, c])),
+        ("boxes", "batch × queries × 4", product(&[b, q, 4])),
+        (
+            "masks",
+            "batch × queries × mask_h × mask_w",
+            product(&[b, q, mh, mw]),
+        ),
+    ] {
+        if elements > u128::from(MAX_TENSOR_ELEMENTS) {
+            return Err(SynthError::TooLarge {
+                tensor,
+                elements,
+                dims,
+                max: MAX_TENSOR_ELEMENTS,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_synth(r: &SynthRecipe) -> Result<(), SynthError> {
     dim("batch", r.batch, 1 << 12)?;
     dim("queries", r.queries, 1 << 16)?;
     dim("columns", r.columns, 1 << 16)?;
     dim("mask_h", r.mask_h, MAX_MASK_SIDE)?;
     dim("mask_w", r.mask_w, MAX_MASK_SIDE)?;
+    check_elements((r.batch, r.queries, r.columns, r.mask_h, r.mask_w))?;
     check_range("background", 0, r.background)?;
     for (i, f) in r.fills.iter().enumerate() {
         check_range("fills", i, f.range)?;
@@ -383,6 +434,8 @@ fn generate_explicit(r: &ExplicitRecipe) -> Result<SynthBatch, SynthError> {
     dim("columns", r.columns, 1 << 16)?;
     dim("mask_h", r.mask_h, 1 << 16)?;
     dim("mask_w", r.mask_w, 1 << 16)?;
+    // Also keeps the products below from overflowing (the lists' lengths are real).
+    check_elements((r.batch, r.queries, r.columns, r.mask_h, r.mask_w))?;
     let floats = |field: &'static str, bits: &[u32], expected: usize| {
         if bits.len() == expected {
             Ok(bits

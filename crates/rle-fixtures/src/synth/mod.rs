@@ -19,6 +19,8 @@ mod shapes;
 mod expected_hashes;
 
 pub use frame::{frame_case, Model, FRAMES};
-pub use generate::{generate, try_generate, SynthBatch, SynthError, SynthMasks, TensorHashes};
+pub use generate::{
+    generate, try_generate, SynthBatch, SynthError, SynthMasks, TensorHashes, MAX_TENSOR_ELEMENTS,
+};
 pub use random::{random_recipe, Limits};
 pub use recipe::*;
