@@ -83,6 +83,7 @@ fn a_frame_built_from_rle_host_types_alone_runs_and_its_errors_are_typed() {
     let mut pp = Postprocessor::new(Config {
         ordinal: 0,
         fallback: Fallback::Cpu,
+        ..Default::default()
     })
     .expect("a GPU post-processor or the CPU fallback");
     let results: Vec<ImageResult> = pp.run(&batch, &metas, &Options::new(2)).unwrap();
