@@ -41,21 +41,27 @@ def package_meta(m):
     )
 
 
-def package_call(logits, boxes, masks, metas, opts, device, triton=False):
-    """The package's function on device tensors; returns its InstanceDetections list."""
-    _, _, _, common, ClassesReMapping = _load()
+def package_args(logits, boxes, masks, metas, opts, device):
+    """The package function's keyword arguments for a frame given as our metas / options."""
+    _, _, _, _, ClassesReMapping = _load()
     thr = opts["threshold"]
     threshold = thr["Scalar"] if "Scalar" in thr else torch.tensor(thr["PerClass"])
     remap = None
     if opts.get("class_mapping") is not None:
         cm = torch.tensor(opts["class_mapping"], dtype=torch.int64, device=device)
         remap = ClassesReMapping(remaining_class_ids=torch.nonzero(cm >= 0).flatten(), class_mapping=cm)
+    return dict(bboxes=boxes, logits=logits, masks=masks, pre_processing_meta=[package_meta(m) for m in metas],
+                threshold=threshold, num_classes=opts["num_classes"], classes_re_mapping=remap,
+                max_detections=opts.get("max_detections"),
+                masks_resolution_factor=opts.get("masks_resolution_factor", 1.0))
+
+
+def package_call(logits, boxes, masks, metas, opts, device, triton=False):
+    """The package's function on device tensors; returns its InstanceDetections list."""
+    common = _load()[3]
     common._TRITON_POSTPROC_ENABLED = triton
     return common.post_process_instance_segmentation_results_to_rle_masks(
-        bboxes=boxes, logits=logits, masks=masks, pre_processing_meta=[package_meta(m) for m in metas],
-        threshold=threshold, num_classes=opts["num_classes"], classes_re_mapping=remap,
-        max_detections=opts.get("max_detections"),
-        masks_resolution_factor=opts.get("masks_resolution_factor", 1.0))
+        **package_args(logits, boxes, masks, metas, opts, device))
 
 
 def records(dets):

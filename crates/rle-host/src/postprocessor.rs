@@ -634,14 +634,30 @@ impl Postprocessor {
         Ok((results, times.unwrap_or_default()))
     }
 
-    fn gpu_for_device_inputs(&mut self) -> Result<&mut GpuState> {
-        match &mut self.backend {
-            Backend::Cpu => Err(Error::DevicePointer {
-                field: "inputs",
-                reason: "device inputs need a GPU, and this post-processor runs on the CPU".into(),
-            }),
-            Backend::Gpu(g) => Ok(g),
-        }
+    /// What every device-input frame checks first: the shapes (the
+    /// reference's validation), a GPU backend, the buffers' allocations; and
+    /// the stream it runs on.
+    fn device_frame_checks(
+        &mut self,
+        inputs: &DeviceInputs,
+        stream: Option<StreamHandle>,
+        metas: &[ImageMeta],
+        opts: &Options,
+    ) -> Result<(&mut GpuState, sys::CUstream)> {
+        validate_shapes(&inputs.shapes, metas, opts)?;
+        let g = match &mut self.backend {
+            Backend::Cpu => {
+                return Err(Error::DevicePointer {
+                    field: "inputs",
+                    reason: "device inputs need a GPU, and this post-processor runs on the CPU"
+                        .into(),
+                })
+            }
+            Backend::Gpu(g) => g,
+        };
+        g.check_inputs(inputs)?;
+        let stream = stream.map_or(g.stream, StreamHandle::cu);
+        Ok((g, stream))
     }
 
     /// The device-input frame of both synchronous entry points above.
@@ -657,10 +673,7 @@ impl Postprocessor {
         profile: bool,
     ) -> Result<(Vec<ImageResult>, Option<KernelTimes>)> {
         let s = inputs.shapes;
-        validate_shapes(&s, metas, opts)?;
-        let g = self.gpu_for_device_inputs()?;
-        g.check_inputs(inputs)?;
-        let stream = stream.map_or(g.stream, StreamHandle::cu);
+        let (g, stream) = self.device_frame_checks(inputs, stream, metas, opts)?;
         // SAFETY: the caller's contract; the inputs were range-checked.
         let (results, times, _) =
             unsafe { g.run_now(&s, metas, opts, None, Some(inputs), stream, profile, false) }?;
@@ -692,10 +705,7 @@ impl Postprocessor {
         opts: &Options,
     ) -> Result<Ticket> {
         let s = inputs.shapes;
-        validate_shapes(&s, metas, opts)?;
-        let g = self.gpu_for_device_inputs()?;
-        g.check_inputs(inputs)?;
-        let stream = stream.map_or(g.stream, StreamHandle::cu);
+        let (g, stream) = self.device_frame_checks(inputs, stream, metas, opts)?;
         let i = g.acquire()?;
         // SAFETY: the caller's contract; the inputs were range-checked.
         let ticket = unsafe {

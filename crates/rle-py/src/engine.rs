@@ -216,9 +216,7 @@ impl Engine {
         metas: Vec<MetaTuple>,
         opts: OptionsTuple,
     ) -> PyResult<Bound<'py, PyList>> {
-        let inputs = device_inputs(ptrs, &dtypes, shape)?;
-        let metas: Vec<_> = metas.into_iter().map(convert::meta).collect();
-        let opts = convert::options(opts)?;
+        let (inputs, metas, opts) = device_args(ptrs, &dtypes, shape, metas, opts)?;
         let stream = stream.map(StreamHandle::from_raw);
         // SAFETY: the Python layer passes the addresses of live tensors it
         // keeps referenced for the whole call; their sizes are checked
@@ -245,9 +243,7 @@ impl Engine {
         metas: Vec<MetaTuple>,
         opts: OptionsTuple,
     ) -> PyResult<Ticket> {
-        let inputs = device_inputs(ptrs, &dtypes, shape)?;
-        let metas: Vec<_> = metas.into_iter().map(convert::meta).collect();
-        let opts = convert::options(opts)?;
+        let (inputs, metas, opts) = device_args(ptrs, &dtypes, shape, metas, opts)?;
         let stream = stream.map(StreamHandle::from_raw);
         let consumed = inputs_consumed.map(EventHandle::from_raw);
         // SAFETY: the Python layer keeps the tensors referenced until the
@@ -383,6 +379,23 @@ fn with_host_batch<'py, R>(
         boxes: b,
         masks,
     })
+}
+
+/// The Rust values of a device call's arguments.
+fn device_args(
+    ptrs: (u64, u64, u64),
+    dtypes: &(String, String, String),
+    shape: (usize, usize, usize, usize, usize),
+    metas: Vec<MetaTuple>,
+    opts: OptionsTuple,
+) -> PyResult<(
+    DeviceInputs,
+    Vec<rle_reference::ImageMeta>,
+    rle_reference::Options,
+)> {
+    let inputs = device_inputs(ptrs, dtypes, shape)?;
+    let metas = metas.into_iter().map(convert::meta).collect();
+    Ok((inputs, metas, convert::options(opts)?))
 }
 
 fn device_inputs(

@@ -23,7 +23,6 @@ pytest.importorskip("inference_models.models.rfdetr.common")
 import package_oracle  # noqa: E402  (scripts/, on sys.path via conftest)
 import rle_gpu.inference_models as drop  # noqa: E402
 from inference_models.models.rfdetr import common  # noqa: E402
-from inference_models.models.rfdetr.class_remapping import ClassesReMapping  # noqa: E402
 
 CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU (run on the GPU machine)")
@@ -32,17 +31,7 @@ ORIGINAL = drop._original_unpatched()
 
 def args_for(logits, boxes, masks, metas, opts, device):
     """The package's call arguments for a frame given as our metas / options dicts."""
-    thr = opts["threshold"]
-    threshold = thr["Scalar"] if "Scalar" in thr else torch.tensor(thr["PerClass"])
-    remap = None
-    if opts.get("class_mapping") is not None:
-        cm = torch.tensor(opts["class_mapping"], dtype=torch.int64, device=device)
-        remap = ClassesReMapping(remaining_class_ids=torch.nonzero(cm >= 0).flatten(), class_mapping=cm)
-    return dict(bboxes=boxes, logits=logits, masks=masks,
-                pre_processing_meta=[package_oracle.package_meta(m) for m in metas],
-                threshold=threshold, num_classes=opts["num_classes"], classes_re_mapping=remap,
-                max_detections=opts.get("max_detections"),
-                masks_resolution_factor=opts.get("masks_resolution_factor", 1.0))
+    return package_oracle.package_args(logits, boxes, masks, metas, opts, device)
 
 
 def package_torch(**kw):

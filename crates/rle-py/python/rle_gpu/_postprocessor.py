@@ -208,6 +208,10 @@ class Postprocessor:
             )
         return (lg.ptr, bx.ptr, mk.ptr), (lg.dtype, bx.dtype, mk.dtype), shape, handle
 
+    def _run_host(self, ins: List[Host], metas, opts) -> List[ImageResult]:
+        lg, bx, mk = ins
+        return _image_results(self._engine.run_host(widen_host(lg), widen_host(bx), mk.array, mk.dtype, metas, opts))
+
     def run(self, bboxes, logits, masks, metas, *, threshold, num_classes, class_mapping=None,
             max_detections: Optional[int] = 300, masks_resolution_factor: float = 1.0,
             resize: str = "antialiased", stream: Any = None, masks_dtype: Optional[str] = None) -> List[ImageResult]:
@@ -224,12 +228,9 @@ class Postprocessor:
                                                  class_mapping, max_detections, masks_resolution_factor, resize,
                                                  masks_dtype)
         if isinstance(ins[0], Host):
-            lg, bx, mk = ins
-            raw = self._engine.run_host(widen_host(lg), widen_host(bx), mk.array, mk.dtype, metas, opts)
-        else:
-            ptrs, dtypes, shape, handle = self._device_call(ins, handle, stream is not None)
-            raw = self._engine.run_device(ptrs, dtypes, shape, handle, metas, opts)
-        return _image_results(raw)
+            return self._run_host(ins, metas, opts)
+        ptrs, dtypes, shape, handle = self._device_call(ins, handle, stream is not None)
+        return _image_results(self._engine.run_device(ptrs, dtypes, shape, handle, metas, opts))
 
     def submit(self, bboxes, logits, masks, metas, *, threshold, num_classes, class_mapping=None,
                max_detections: Optional[int] = 300, masks_resolution_factor: float = 1.0,
@@ -244,9 +245,7 @@ class Postprocessor:
                                                  class_mapping, max_detections, masks_resolution_factor, resize,
                                                  masks_dtype)
         if isinstance(ins[0], Host):
-            lg, bx, mk = ins
-            raw = self._engine.run_host(widen_host(lg), widen_host(bx), mk.array, mk.dtype, metas, opts)
-            return PendingFrame(self, None, None, _image_results(raw))
+            return PendingFrame(self, None, None, self._run_host(ins, metas, opts))
         ptrs, dtypes, shape, handle = self._device_call(ins, handle, stream is not None)
         event = _event_handle(inputs_consumed_event, handle)
         ticket = self._engine.submit_device(ptrs, dtypes, shape, handle, event, metas, opts)
