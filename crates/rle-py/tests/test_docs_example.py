@@ -14,4 +14,10 @@ def test_the_documented_example_runs_and_prints_what_the_docs_say():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(m.group(1), "docs/PYTHON.md", "exec"), {})
-    assert out.getvalue().strip() == m.group(2)
+    # The score's last digit may differ between the CPU and the GPU sigmoid (a few ulp,
+    # SPEC §9 Q1); everything else must read as documented.
+    def drop_score(text):
+        return re.sub(r"^(\[\d+\]) \[[^\]]*\]", r"\1 [score]", text)
+
+    assert drop_score(out.getvalue().strip()) == drop_score(m.group(2))
+    assert out.getvalue().startswith("[17] [0.95257")
