@@ -11,7 +11,7 @@
 //! caller was told the inputs were consumed.
 
 use cudarc::driver::{result, sys};
-use rle_kernels::abi::{dtype, COUNTERS_RESET_BYTES};
+use rle_kernels::abi::COUNTERS_RESET_BYTES;
 use rle_reference::ImageResult;
 
 use crate::driver::Gpu;
@@ -55,14 +55,6 @@ pub(crate) struct Pending {
     layout: BlobLayout,
     /// The logits, boxes and masks addresses the kernels read.
     read: (u64, u64, u64),
-}
-
-fn dtype_code(d: MaskDtype) -> u32 {
-    match d {
-        MaskDtype::F32 => dtype::F32,
-        MaskDtype::F16 => dtype::F16,
-        MaskDtype::Bf16 => dtype::BF16,
-    }
 }
 
 /// Launches a planned frame whose parameters are staged in `slot.staging`.
@@ -109,21 +101,14 @@ pub(crate) unsafe fn enqueue(
                     inputs.logits,
                     base,
                     n,
-                    dtype_code(inputs.logits_dtype),
+                    inputs.logits_dtype.code(),
                 )?;
                 read.0 = base;
             }
             if widen_boxes {
                 let dst = base + boxes_at as u64;
                 let n = inputs.boxes_len as u64;
-                launch::widen(
-                    gpu,
-                    stream,
-                    inputs.boxes,
-                    dst,
-                    n,
-                    dtype_code(inputs.boxes_dtype),
-                )?;
+                launch::widen(gpu, stream, inputs.boxes, dst, n, inputs.boxes_dtype.code())?;
                 read.1 = dst;
             }
         }

@@ -39,7 +39,8 @@ impl MaskDtype {
         }
     }
 
-    fn code(self) -> u32 {
+    /// The kernels' `abi::dtype` code.
+    pub(crate) fn code(self) -> u32 {
         match self {
             MaskDtype::F32 => dtype::F32,
             MaskDtype::F16 => dtype::F16,

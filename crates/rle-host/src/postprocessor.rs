@@ -112,6 +112,35 @@ impl Ticket {
     }
 }
 
+/// Where a frame's inputs come from.
+#[derive(Clone, Copy)]
+enum Source<'a, 'b> {
+    /// A host batch, staged into the slot's blob.
+    Host(&'a Batch<'b>),
+    /// Caller device memory, read in place.
+    Device(&'a DeviceInputs),
+}
+
+impl Source<'_, '_> {
+    fn shapes(&self) -> Shapes {
+        match self {
+            Source::Host(b) => Shapes::of(b),
+            Source::Device(d) => d.shapes,
+        }
+    }
+}
+
+/// What a frame is asked for besides its results.
+#[derive(Clone, Copy, Debug, Default)]
+struct Asks {
+    /// Time each kernel with events.
+    profile: bool,
+    /// Keep every sigmoid score for `read_scores`.
+    scores: bool,
+    /// Record this event once the kernels stop reading the inputs.
+    inputs_consumed: Option<EventHandle>,
+}
+
 /// What a slot holds.
 #[derive(Debug)]
 enum SlotState {
@@ -281,55 +310,53 @@ impl GpuState {
     /// Plans, stages and launches a frame into slot `i`.
     ///
     /// # Safety
-    /// As for [`frame::enqueue`]; `inputs` are device addresses, or `None`
-    /// for a host batch staged by `stage_host`.
-    #[allow(clippy::too_many_arguments)]
+    /// As for [`frame::enqueue`] (host sources are staged into the slot).
     unsafe fn launch(
         &mut self,
         i: usize,
-        s: &Shapes,
+        src: Source<'_, '_>,
         metas: &[ImageMeta],
         opts: &Options,
-        host: Option<&Batch<'_>>,
-        device: Option<&DeviceInputs>,
         stream: sys::CUstream,
-        profile: bool,
-        inputs_consumed: Option<EventHandle>,
-        scores: bool,
+        asks: Asks,
     ) -> Result<u64> {
         self.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
-        if profile && self.events.is_none() {
+        if asks.profile && self.events.is_none() {
             self.events = Some(StageEvents::new()?);
         }
+        let s = src.shapes();
         let slot = &mut self.slots[i].0;
-        let plan = plan(s, metas, opts, &mut slot.tables, 0, scores)?;
+        let plan = plan(&s, metas, opts, &mut slot.tables, 0, asks.scores)?;
         let mask_bytes = s.batch * s.queries * s.mask_h * s.mask_w * s.mask_dtype.size();
-        let host_sizes = host.map(|b| (b.logits.len() * 4, b.boxes.len() * 4, mask_bytes));
+        let host_sizes = match src {
+            Source::Host(b) => Some((b.logits.len() * 4, b.boxes.len() * 4, mask_bytes)),
+            Source::Device(_) => None,
+        };
         let layout = BlobLayout::new(&plan, host_sizes);
-        slot.reserve(&plan, layout.end, scores)?;
+        slot.reserve(&plan, layout.end, asks.scores)?;
         stage_params(&mut slot.staging, &plan, &layout);
-        let inputs = if let Some(batch) = host {
-            stage(&mut slot.staging, layout.logits, batch.logits.into_dyn());
-            stage(&mut slot.staging, layout.boxes, batch.boxes.into_dyn());
-            match batch.masks {
-                MaskLogits::F32(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
-                MaskLogits::F16(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
-                MaskLogits::Bf16(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
+        let inputs = match src {
+            Source::Host(batch) => {
+                stage(&mut slot.staging, layout.logits, batch.logits.into_dyn());
+                stage(&mut slot.staging, layout.boxes, batch.boxes.into_dyn());
+                match batch.masks {
+                    MaskLogits::F32(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
+                    MaskLogits::F16(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
+                    MaskLogits::Bf16(m) => stage(&mut slot.staging, layout.masks, m.into_dyn()),
+                }
+                let base = slot.blob.ptr();
+                FrameInputs {
+                    logits: base + layout.logits as u64,
+                    boxes: base + layout.boxes as u64,
+                    masks: base + layout.masks as u64,
+                    logits_dtype: MaskDtype::F32,
+                    boxes_dtype: MaskDtype::F32,
+                    logits_len: batch.logits.len(),
+                    boxes_len: batch.boxes.len(),
+                    masks_bytes: mask_bytes,
+                }
             }
-            let base = slot.blob.ptr();
-            FrameInputs {
-                logits: base + layout.logits as u64,
-                boxes: base + layout.boxes as u64,
-                masks: base + layout.masks as u64,
-                logits_dtype: MaskDtype::F32,
-                boxes_dtype: MaskDtype::F32,
-                logits_len: batch.logits.len(),
-                boxes_len: batch.boxes.len(),
-                masks_bytes: mask_bytes,
-            }
-        } else {
-            let d = device.expect("device inputs when there is no host batch");
-            FrameInputs {
+            Source::Device(d) => FrameInputs {
                 logits: d.logits,
                 boxes: d.boxes,
                 masks: d.masks,
@@ -338,12 +365,16 @@ impl GpuState {
                 logits_len: s.batch * s.queries * s.columns,
                 boxes_len: s.batch * s.queries * 4,
                 masks_bytes: mask_bytes,
-            }
+            },
         };
         let how = Launch {
             stream,
-            profile: if profile { self.events.as_ref() } else { None },
-            inputs_consumed,
+            profile: if asks.profile {
+                self.events.as_ref()
+            } else {
+                None
+            },
+            inputs_consumed: asks.inputs_consumed,
             min_chunk_pixels: self.min_chunk_pixels,
         };
         // SAFETY: the caller's contract; the slot was just sized for the plan.
@@ -368,32 +399,24 @@ impl GpuState {
     }
 
     /// Launches into a fresh slot and waits: the synchronous entry points.
+    /// Returns the slot too (for `read_scores`).
     ///
     /// # Safety
     /// As for [`GpuState::launch`].
-    #[allow(clippy::too_many_arguments)]
     unsafe fn run_now(
         &mut self,
-        s: &Shapes,
+        src: Source<'_, '_>,
         metas: &[ImageMeta],
         opts: &Options,
-        host: Option<&Batch<'_>>,
-        device: Option<&DeviceInputs>,
         stream: sys::CUstream,
-        profile: bool,
-        scores: bool,
+        asks: Asks,
     ) -> Result<(Vec<ImageResult>, Option<KernelTimes>, usize)> {
         let i = self.acquire()?;
         // SAFETY: the caller's contract.
-        let launched = unsafe {
-            self.launch(
-                i, s, metas, opts, host, device, stream, profile, None, scores,
-            )
-        };
-        launched?;
+        unsafe { self.launch(i, src, metas, opts, stream, asks) }?;
         let (_, results) = self.finish_slot(i)?;
         let results = results?;
-        let times = match (&self.events, profile) {
+        let times = match (&self.events, asks.profile) {
             (Some(e), true) => Some(e.times()?),
             _ => None,
         };
@@ -579,13 +602,16 @@ impl Postprocessor {
             Backend::Cpu => return Ok((rle_cpu::postprocess(batch, metas, opts)?, None)),
             Backend::Gpu(g) => g,
         };
-        let s = Shapes::of(batch);
         let stream = g.stream;
+        let asks = Asks {
+            scores,
+            ..Asks::default()
+        };
         // SAFETY: the inputs are staged into the slot's own blob.
         let (results, _, slot) =
-            unsafe { g.run_now(&s, metas, opts, Some(batch), None, stream, false, scores) }?;
+            unsafe { g.run_now(Source::Host(batch), metas, opts, stream, asks) }?;
         let sc = if scores {
-            Some(g.slots[slot].0.read_scores(&s)?)
+            Some(g.slots[slot].0.read_scores(&Shapes::of(batch))?)
         } else {
             None
         };
@@ -672,11 +698,14 @@ impl Postprocessor {
         opts: &Options,
         profile: bool,
     ) -> Result<(Vec<ImageResult>, Option<KernelTimes>)> {
-        let s = inputs.shapes;
         let (g, stream) = self.device_frame_checks(inputs, stream, metas, opts)?;
+        let asks = Asks {
+            profile,
+            ..Asks::default()
+        };
         // SAFETY: the caller's contract; the inputs were range-checked.
         let (results, times, _) =
-            unsafe { g.run_now(&s, metas, opts, None, Some(inputs), stream, profile, false) }?;
+            unsafe { g.run_now(Source::Device(inputs), metas, opts, stream, asks) }?;
         Ok((results, times))
     }
 
@@ -704,24 +733,14 @@ impl Postprocessor {
         metas: &[ImageMeta],
         opts: &Options,
     ) -> Result<Ticket> {
-        let s = inputs.shapes;
         let (g, stream) = self.device_frame_checks(inputs, stream, metas, opts)?;
         let i = g.acquire()?;
+        let asks = Asks {
+            inputs_consumed,
+            ..Asks::default()
+        };
         // SAFETY: the caller's contract; the inputs were range-checked.
-        let ticket = unsafe {
-            g.launch(
-                i,
-                &s,
-                metas,
-                opts,
-                None,
-                Some(inputs),
-                stream,
-                false,
-                inputs_consumed,
-                false,
-            )
-        }?;
+        let ticket = unsafe { g.launch(i, Source::Device(inputs), metas, opts, stream, asks) }?;
         Ok(Ticket(ticket))
     }
 

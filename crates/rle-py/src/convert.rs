@@ -92,6 +92,14 @@ pub(crate) fn options(t: OptionsTuple) -> PyResult<Options> {
     })
 }
 
+/// A frame's metadata and options as the Rust types.
+pub(crate) fn frame_args(
+    metas: Vec<MetaTuple>,
+    opts: OptionsTuple,
+) -> PyResult<(Vec<ImageMeta>, Options)> {
+    Ok((metas.into_iter().map(meta).collect(), options(opts)?))
+}
+
 pub(crate) fn dtype(field: &str, name: &str) -> PyResult<MaskDtype> {
     match name {
         "float32" => Ok(MaskDtype::F32),

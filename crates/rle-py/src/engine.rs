@@ -96,12 +96,7 @@ impl Engine {
         py: Python<'_>,
         f: impl FnOnce(&mut Postprocessor) -> rle_host::Result<R> + Send,
     ) -> PyResult<R> {
-        py.detach(|| match self.inner.lock() {
-            Ok(mut g) => f(&mut g).map_err(error),
-            Err(_) => Err(crate::DeviceError::new_err(
-                "the post-processor is poisoned by an earlier panic",
-            )),
-        })
+        py.detach(|| f(&mut *self.lock()?).map_err(error))
     }
 
     fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, Postprocessor>> {
@@ -192,8 +187,7 @@ impl Engine {
         metas: Vec<MetaTuple>,
         opts: OptionsTuple,
     ) -> PyResult<Bound<'py, PyList>> {
-        let metas: Vec<_> = metas.into_iter().map(convert::meta).collect();
-        let opts = convert::options(opts)?;
+        let (metas, opts) = convert::frame_args(metas, opts)?;
         let out = with_host_batch(&logits, &boxes, masks, mask_dtype, |batch| {
             self.with(py, |pp| pp.run(batch, &metas, &opts))
         })?;
@@ -315,8 +309,7 @@ pub(crate) fn reference<'py>(
     metas: Vec<MetaTuple>,
     opts: OptionsTuple,
 ) -> PyResult<Bound<'py, PyList>> {
-    let metas: Vec<_> = metas.into_iter().map(convert::meta).collect();
-    let opts = convert::options(opts)?;
+    let (metas, opts) = convert::frame_args(metas, opts)?;
     let out = with_host_batch(&logits, &boxes, masks, mask_dtype, |batch| {
         py.detach(|| rle_reference::postprocess(batch, &metas, &opts))
             .map_err(|e| error(rle_host::Error::Input(e)))
@@ -393,9 +386,8 @@ fn device_args(
     Vec<rle_reference::ImageMeta>,
     rle_reference::Options,
 )> {
-    let inputs = device_inputs(ptrs, dtypes, shape)?;
-    let metas = metas.into_iter().map(convert::meta).collect();
-    Ok((inputs, metas, convert::options(opts)?))
+    let (metas, opts) = convert::frame_args(metas, opts)?;
+    Ok((device_inputs(ptrs, dtypes, shape)?, metas, opts))
 }
 
 fn device_inputs(

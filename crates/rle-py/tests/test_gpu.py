@@ -44,6 +44,16 @@ def cuda_inputs(torch, t, dtype_name):
     return logits, boxes, masks
 
 
+def cuda_frames(torch, pp, seeds):
+    """Random f32 frames on CUDA, ((logits, boxes, masks), metas, kwargs) each, and
+    their results from a plain run."""
+    frames = []
+    for seed in seeds:
+        logits, boxes, masks, dtype, metas, kw = random_frame(np.random.default_rng(seed), "float32")
+        frames.append((cuda_inputs(torch, (logits, boxes, masks), "float32"), metas, kw))
+    return frames, [pp.run(bx, lg, mk, metas, **kw) for (lg, bx, mk), metas, kw in frames]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_fixture_on_cuda_tensors_is_bit_exact(torch, pp, case):
     t = tensors(case)
@@ -119,12 +129,7 @@ def test_noncontiguous_cuda_tensor_is_a_clear_error(torch, pp):
 
 
 def test_results_are_right_while_other_streams_and_the_default_stream_work(torch, pp):
-    frames = []
-    for seed in range(8):
-        rng = np.random.default_rng(31 + seed)
-        logits, boxes, masks, dtype, metas, kw = random_frame(rng, "float32")
-        frames.append((cuda_inputs(torch, (logits, boxes, masks), "float32"), metas, kw))
-    want = [pp.run(bx, lg, mk, metas, **kw) for (lg, bx, mk), metas, kw in frames]
+    frames, want = cuda_frames(torch, pp, range(31, 39))
     a = torch.randn(4096, 4096, device="cuda")
     side, ours = torch.cuda.Stream(), torch.cuda.Stream()
     for _ in range(3):
@@ -147,12 +152,7 @@ def test_results_are_right_while_other_streams_and_the_default_stream_work(torch
 
 
 def test_submit_collect_with_the_inputs_consumed_event(torch, pp):
-    frames = []
-    for seed in range(6):
-        rng = np.random.default_rng(51 + seed)
-        logits, boxes, masks, dtype, metas, kw = random_frame(rng, "float32")
-        frames.append((cuda_inputs(torch, (logits, boxes, masks), "float32"), metas, kw))
-    want = [pp.run(bx, lg, mk, metas, **kw) for (lg, bx, mk), metas, kw in frames]
+    frames, want = cuda_frames(torch, pp, range(51, 57))
     stream = torch.cuda.Stream()
     with torch.cuda.stream(stream):
         pending = []

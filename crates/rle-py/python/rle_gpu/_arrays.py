@@ -101,11 +101,11 @@ def _from_cai(x: Any, name: str) -> Device:
     if strides is not None and not _c_contiguous(shape, [s // item for s in strides]):
         raise ValueError(f"{name}: a non-contiguous CUDA array (shape {shape}, strides {tuple(strides)})")
     ptr = int(d["data"][0])
-    ordinal = _ordinal_of(ptr, x)
+    ordinal = _ordinal_of(x)
     return Device(ptr, dtype, shape, ordinal, x, d.get("stream"))
 
 
-def _ordinal_of(ptr: int, x: Any) -> int:
+def _ordinal_of(x: Any) -> int:
     dev = getattr(x, "device", None)
     for attr in ("id", "index"):
         v = getattr(dev, attr, None)
@@ -171,16 +171,14 @@ def _from_dlpack(x: Any, name: str, stream: Optional[int]):
     if dev_type == _KDL_CUDA:
         return Device(ptr, dtype, shape, int(dev_id), (x, cap), None)
     if dev_type in (_KDL_CPU, _KDL_CUDA_HOST):
-        return _from_numpy(np.asarray(x) if dtype != "bfloat16" else _raw_host(ptr, shape, (x, cap)), name, dtype)
+        return _from_numpy(np.asarray(x) if dtype != "bfloat16" else _raw_host(ptr, shape), name, dtype)
     raise TypeError(f"{name}: DLPack device type {dev_type} is neither CUDA nor host memory")
 
 
-def _raw_host(ptr: int, shape, keep) -> np.ndarray:
+def _raw_host(ptr: int, shape) -> np.ndarray:
+    """A copy of host bf16 bits a DLPack producer exposes (numpy cannot import bf16)."""
     n = int(np.prod(shape)) if shape else 1
-    buf = (ctypes.c_uint16 * n).from_address(ptr)
-    arr = np.ctypeslib.as_array(buf).reshape(shape).copy()
-    del keep
-    return arr
+    return np.ctypeslib.as_array((ctypes.c_uint16 * n).from_address(ptr)).reshape(shape).copy()
 
 
 # --- host ---------------------------------------------------------------------

@@ -115,11 +115,8 @@ def _detections(results: List[ImageResult], metas, device) -> list:
         class_id = packed[at + 5 * n : at + 6 * n]
         at += 6 * n
         image_size = _hw(meta)
-        mask = InstancesRLEMasks.from_coco_rle_masks(
-            image_size=image_size,
-            masks=[{"size": list(r.mask_size), "counts": c} for c in r.counts],
-            mask_size=tuple(int(v) for v in r.mask_size),
-        )
+        # What the package's from_coco_rle_masks builds from pycocotools dicts.
+        mask = InstancesRLEMasks(image_size=image_size, masks=list(r.counts), mask_size=tuple(r.mask_size))
         counts, lengths = _native.uncompressed_counts(r.counts)
         mask._rle_counts_cpu = counts
         mask._rle_lengths_cpu = lengths
