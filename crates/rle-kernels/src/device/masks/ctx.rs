@@ -80,6 +80,70 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// The class of ROI pixels `[k, k_end)` (column-major, at most
+    /// `MASK_ITEMS`, so one or two column pieces in practice): the flags of
+    /// every window logit their taps read, as `uniform` proves sound.
+    /// Three or more pieces, a rectangle above `RECT_CAP` logits, or an image
+    /// without shortcuts: mixed (evaluated pixel by pixel).
+    #[inline(always)]
+    pub(super) fn group_class(&self, mut k: u32, k_end: u32) -> u32 {
+        let im = &self.img;
+        let bound = im.fg_bound;
+        if !shortcuts_allowed(bound) {
+            return MIXED;
+        }
+        let bilinear = self.mode == resize_mode::BILINEAR;
+        let mut flags = 0u32;
+        let mut pieces = 0u32;
+        // SAFETY: the pixels lie in the ROI, inside the pasted S region, so
+        // their table entries exist; window reads are bounds-checked.
+        unsafe {
+            while k < k_end {
+                if pieces == 2 {
+                    return MIXED;
+                }
+                let (col, row) = (k / self.rows, k % self.rows);
+                let n = (self.rows - row).min(k_end - k);
+                let x = self.c0 + col - im.paste_x;
+                let y0 = self.r0 + row - im.paste_y;
+                let xs = *self.spans.add((im.xtab + x) as usize);
+                let ya = *self.spans.add((im.ytab + y0) as usize);
+                let yb = *self.spans.add((im.ytab + y0 + n - 1) as usize);
+                let (sx0, sx1) = (xs.first, last_tap(bilinear, xs, im.win_w));
+                let (sy0, sy1) = (ya.first, last_tap(bilinear, yb, im.win_h));
+                let (w, h) = (sx1 - sx0 + 1, sy1 - sy0 + 1);
+                if w > RECT_CAP || h > RECT_CAP || w * h > RECT_CAP {
+                    return MIXED;
+                }
+                let mut sy = sy0;
+                while sy <= sy1 {
+                    let mut sx = sx0;
+                    while sx <= sx1 {
+                        flags |= logit_flags(self.window(sy, sx), bound);
+                        sx += 1;
+                    }
+                    sy += 1;
+                }
+                if class_of(flags) == MIXED {
+                    return MIXED;
+                }
+                k += n;
+                pieces += 1;
+            }
+        }
+        class_of(flags)
+    }
+
+    /// Foreground of one ROI pixel: its class, evaluated only when mixed.
+    #[inline(always)]
+    pub(super) fn fg_pixel(&self, k: u32) -> bool {
+        match self.group_class(k, k + 1) {
+            BACKGROUND => false,
+            FOREGROUND => true,
+            _ => self.fg_one(k),
+        }
+    }
+
     /// The context of detection slot `slot` of image `b`, with an empty ROI.
     ///
     /// # Safety

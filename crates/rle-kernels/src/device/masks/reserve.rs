@@ -42,8 +42,10 @@ unsafe fn chain(
     unsafe {
         while r0 < n {
             let c = r0 + t;
+            // Volatile: in `rle_mask_count` other blocks wrote these states
+            // during this launch (published by their fence and atomic).
             let st = if c < n {
-                *states.add(c as usize)
+                core::ptr::read_volatile(states.add(c as usize))
             } else {
                 ChunkState::default()
             };
@@ -129,7 +131,7 @@ unsafe fn chain(
 /// `states` holds the detection's `roi.chunks` chunk states, all counted;
 /// the other pointers follow the kernels' contract. Block-wide.
 #[inline(always)]
-unsafe fn reserve_detection(
+pub(super) unsafe fn reserve_detection(
     frame: &FrameParams,
     img: &ImageParams,
     det: *mut DetRecord,
