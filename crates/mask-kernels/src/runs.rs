@@ -51,7 +51,8 @@ pub fn run_at(ends: &[u32], p: u32) -> usize {
     let (mut lo, mut hi) = (0usize, ends.len());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if ends[mid] > p {
+        // `get` rather than indexing: no bounds-check trap in the PTX.
+        if ends.get(mid).is_none_or(|&e| e > p) {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -72,18 +73,27 @@ pub fn is_foreground(ends: &[u32], p: u32) -> bool {
 #[inline(always)]
 pub fn foreground_before(ends: &[u32], fg_before: &[u32], area: u32, p: u32) -> u32 {
     let k = run_at(ends, p);
-    if k >= ends.len() || k >= fg_before.len() {
+    let Some(&before) = fg_before.get(k) else {
+        return area;
+    };
+    if k >= ends.len() {
         return area;
     }
-    let start = if k == 0 { 0 } else { ends[k - 1] };
-    fg_before[k] + if k % 2 == 1 { p - start } else { 0 }
+    let start = if k == 0 {
+        0
+    } else {
+        ends.get(k - 1).copied().unwrap_or(0)
+    };
+    before + if k % 2 == 1 { p.saturating_sub(start) } else { 0 }
 }
 
 /// The row-major output index `o` of an `h × w` mask as a column-major
 /// pixel. `o < h * w < 2^32`, so nothing overflows.
 #[inline(always)]
 pub fn column_major(o: u32, h: u32, w: u32) -> u32 {
-    let y = o / w;
+    // `checked_div`: a zero width (the caller returns before) must not
+    // compile to a division-by-zero trap.
+    let y = o.checked_div(w).unwrap_or(0);
     let x = o - y * w;
     x * h + y
 }
@@ -130,13 +140,21 @@ impl Extent {
     }
 
     /// The rectangle of the non-empty run `[start, end)` of a mask of
-    /// `height > 0` rows. A run that crosses a column boundary covers the
-    /// bottom of one column and the top of the next, hence every row.
+    /// `height` rows (nothing when `height` is 0 or the run is empty). A
+    /// run that crosses a column boundary covers the bottom of one column
+    /// and the top of the next, hence every row.
     #[inline(always)]
     pub fn of_run(start: u32, end: u32, height: u32) -> Extent {
+        if height == 0 || end <= start {
+            return Extent::EMPTY;
+        }
         let last = end - 1;
-        let (xs, ys) = (start / height, start % height);
-        let (xe, ye) = (last / height, last % height);
+        // Checked forms compile without a division-by-zero trap.
+        let (xs, xe) = (start.checked_div(height), last.checked_div(height));
+        let (Some(xs), Some(xe)) = (xs, xe) else {
+            return Extent::EMPTY;
+        };
+        let (ys, ye) = (start - xs * height, last - xe * height);
         if xs == xe {
             Extent {
                 x0: xs,
