@@ -84,7 +84,12 @@ pub fn foreground_before(ends: &[u32], fg_before: &[u32], area: u32, p: u32) -> 
     } else {
         ends.get(k - 1).copied().unwrap_or(0)
     };
-    before + if k % 2 == 1 { p.saturating_sub(start) } else { 0 }
+    before
+        + if k % 2 == 1 {
+            p.saturating_sub(start)
+        } else {
+            0
+        }
 }
 
 /// The row-major output index `o` of an `h × w` mask as a column-major

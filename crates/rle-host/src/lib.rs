@@ -32,7 +32,10 @@ mod postprocessor;
 mod profile;
 mod tables;
 
-pub use bundle::{entries as ptx_entries, ptx_target, ptx_version, PTX};
+pub use bundle::{
+    entries as ptx_entries, ptx_target, ptx_version, PtxModule, MASK_MODULE, PTX, PTX_MODULES,
+    RLE_MODULE,
+};
 pub use device_batch::DeviceBatch;
 pub use driver::{driver_present, DeviceInfo};
 pub use error::{Error, Result};

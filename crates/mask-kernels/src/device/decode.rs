@@ -27,8 +27,11 @@ pub unsafe extern "ptx-kernel" fn mask_rle_decode(
     }
     // SAFETY: m + 1 <= masks; the span is clamped inside `ends`.
     let runs = unsafe {
-        let (start, end, _) =
-            span(*offsets.add(m as usize), *offsets.add(m as usize + 1), p.counts_len);
+        let (start, end, _) = span(
+            *offsets.add(m as usize),
+            *offsets.add(m as usize + 1),
+            p.counts_len,
+        );
         core::slice::from_raw_parts(ends.add(start as usize), (end - start) as usize)
     };
     let total = p.height * p.width;

@@ -29,8 +29,11 @@ unsafe fn runs<'a>(
 ) -> Runs<'a> {
     // SAFETY: m + 1 <= masks; the span is clamped inside both arrays.
     unsafe {
-        let (start, end, _) =
-            span(*offsets.add(m as usize), *offsets.add(m as usize + 1), p.counts_len);
+        let (start, end, _) = span(
+            *offsets.add(m as usize),
+            *offsets.add(m as usize + 1),
+            p.counts_len,
+        );
         let n = (end - start) as usize;
         Runs {
             ends: core::slice::from_raw_parts(ends.add(start as usize), n),

@@ -47,8 +47,13 @@ pub unsafe extern "ptx-kernel" fn mask_rle_scan(
     }
     sync();
     // SAFETY: m < masks, so m + 1 <= masks is inside `offsets`.
-    let (start, end, mut status) =
-        unsafe { span(*offsets.add(m as usize), *offsets.add(m as usize + 1), p.counts_len) };
+    let (start, end, mut status) = unsafe {
+        span(
+            *offsets.add(m as usize),
+            *offsets.add(m as usize + 1),
+            p.counts_len,
+        )
+    };
     let total = p.height.wrapping_mul(p.width);
     let n = end - start;
     let (mut carry_end, mut carry_fg) = (0u64, 0u64);
