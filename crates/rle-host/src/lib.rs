@@ -31,6 +31,7 @@ mod params;
 mod postprocessor;
 mod profile;
 mod tables;
+mod toolkit;
 
 pub use bundle::{
     entries as ptx_entries, ptx_target, ptx_version, PtxModule, MASK_MODULE, PTX, PTX_MODULES,
