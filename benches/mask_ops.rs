@@ -35,7 +35,10 @@ fn blobs(w: u32, h: u32, n: usize) -> Vec<Vec<u32>> {
     (0..n)
         .map(|i| {
             let f = i as f64 / n as f64;
-            let (cx, cy) = (w as f64 * (0.15 + 0.7 * f), h as f64 * (0.2 + 0.6 * (1.0 - f)));
+            let (cx, cy) = (
+                w as f64 * (0.15 + 0.7 * f),
+                h as f64 * (0.2 + 0.6 * (1.0 - f)),
+            );
             let (rx, ry) = (w as f64 * 0.08, h as f64 * 0.12);
             let m = Array2::from_shape_fn((h as usize, w as usize), |(y, x)| {
                 let (dx, dy) = ((x as f64 - cx) / rx, (y as f64 - cy) / ry);

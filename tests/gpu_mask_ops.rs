@@ -27,7 +27,11 @@ fn check(ops: &mut MaskOps, what: &str, a: &[Vec<u32>], b: &[Vec<u32>], size: Si
     let stats = ops.stats(&set_a).unwrap();
     for (i, (s, c)) in stats.iter().zip(a).enumerate() {
         assert_eq!(u64::from(s.area), area(c), "{what}: area of mask {i}");
-        assert_eq!(s.bbox.map(f64::from), to_bbox(c, size), "{what}: bbox of mask {i}");
+        assert_eq!(
+            s.bbox.map(f64::from),
+            to_bbox(c, size),
+            "{what}: bbox of mask {i}"
+        );
         assert_eq!(s.counts as usize, c.len(), "{what}: counts of mask {i}");
     }
     let dense = ops.decode(&set_a).unwrap();
@@ -45,8 +49,16 @@ fn check(ops: &mut MaskOps, what: &str, a: &[Vec<u32>], b: &[Vec<u32>], size: Si
     for (i, ca) in a.iter().enumerate() {
         for (j, cb) in b.iter().enumerate() {
             let (inter, want) = iou(ca, cb, size).unwrap();
-            assert_eq!(u64::from(m.intersection[[i, j]]), inter, "{what}: ({i}, {j})");
-            assert_eq!(m.iou[[i, j]].to_bits(), want.to_bits(), "{what}: IoU ({i}, {j})");
+            assert_eq!(
+                u64::from(m.intersection[[i, j]]),
+                inter,
+                "{what}: ({i}, {j})"
+            );
+            assert_eq!(
+                m.iou[[i, j]].to_bits(),
+                want.to_bits(),
+                "{what}: IoU ({i}, {j})"
+            );
         }
     }
     a.len() + a.len() * b.len()
@@ -112,7 +124,13 @@ fn mask_ops_equal_the_reference_on_fixtures_and_random_masks() {
             let from_coco = RleSet::from_coco(&coco).unwrap();
             assert_eq!(from_coco, RleSet::from_counts(size, &counts).unwrap());
             masks += counts.len();
-            checked += check(&mut ops, &format!("fixture {} image {k}", case.name), &counts, &counts, size);
+            checked += check(
+                &mut ops,
+                &format!("fixture {} image {k}", case.name),
+                &counts,
+                &counts,
+                size,
+            );
         }
     }
     assert!(masks >= 100, "only {masks} fixture masks");
@@ -132,7 +150,13 @@ fn mask_ops_equal_the_reference_on_fixtures_and_random_masks() {
         let a: Vec<_> = (0..na).map(|_| random_mask(&mut rng, h, w)).collect();
         let b: Vec<_> = (0..nb).map(|_| random_mask(&mut rng, h, w)).collect();
         let size = Size::new(h as u32, w as u32);
-        checked += check(&mut ops, &format!("random case {c} ({h}x{w})"), &a, &b, size);
+        checked += check(
+            &mut ops,
+            &format!("random case {c} ({h}x{w})"),
+            &a,
+            &b,
+            size,
+        );
         masks += na;
     }
     // A large mask: a 1080p frame's worth of pixels in one set.

@@ -88,5 +88,5 @@ const _: () = assert!(core::mem::size_of::<MaskSetParams>() == 16);
 const _: () = assert!(core::mem::align_of::<MaskSetParams>() == 4);
 const _: () = assert!(core::mem::size_of::<MaskStats>() == 40);
 const _: () = assert!(core::mem::align_of::<MaskStats>() == 8);
-const _: () = assert!(SCAN_THREADS % 32 == 0 && SCAN_THREADS <= 1024);
-const _: () = assert!(IOU_THREADS % 32 == 0 && IOU_THREADS <= 1024);
+const _: () = assert!(SCAN_THREADS.is_multiple_of(32) && SCAN_THREADS <= 1024);
+const _: () = assert!(IOU_THREADS.is_multiple_of(32) && IOU_THREADS <= 1024);
