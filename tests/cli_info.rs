@@ -17,6 +17,8 @@ fn info_describes_driver_gpu_and_bundle() {
         "PTX ISA ",
         "kernels: ",
         "rle_select",
+        "mask_kernels.ptx (mask-kernels",
+        "mask_rle_iou",
         "toolchain: ",
         "kernel sources sha256: ",
         "PTX sha256: ",
@@ -26,6 +28,10 @@ fn info_describes_driver_gpu_and_bundle() {
     assert!(
         stdout.contains("(matches the manifest)"),
         "the embedded PTX is the one the manifest describes:\n{stdout}"
+    );
+    assert!(
+        !stdout.contains("DIFFERS") && !stdout.contains("warning"),
+        "every embedded module is the one the manifest describes:\n{stdout}"
     );
     if rle_host::driver_present() {
         assert!(stdout.contains("CUDA driver: found"), "{stdout}");

@@ -29,53 +29,67 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 fn ptx_section(s: &mut String) -> Result<()> {
     let m: Value =
         serde_json::from_str(MANIFEST).context("the embedded PTX manifest is not JSON")?;
-    let hash = Sha256::digest(rle_host::PTX.as_bytes());
-    let hash: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    let recorded = text(&m, &["ptx", "sha256"]);
-    let entries: Vec<&str> = m
-        .pointer("/ptx/entries")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let embedded: Vec<&str> = rle_host::ptx_entries().collect();
-    writeln!(s, "embedded PTX bundle ({} bytes):", rle_host::PTX.len())?;
+    let total: usize = rle_host::PTX_MODULES.iter().map(|p| p.text.len()).sum();
     writeln!(
         s,
-        "  PTX ISA {} for {} (manifest: {} / {})",
-        rle_host::ptx_version(),
-        rle_host::ptx_target(),
-        text(&m, &["ptx", "version"]),
-        text(&m, &["ptx", "target"])
-    )?;
-    writeln!(s, "  kernels: {}", entries.join(", "))?;
-    let (mut sorted_embedded, mut sorted_manifest) = (embedded.clone(), entries.clone());
-    sorted_embedded.sort_unstable();
-    sorted_manifest.sort_unstable();
-    if sorted_embedded != sorted_manifest {
-        writeln!(
-            s,
-            "  warning: the PTX's entry points ({}) differ from the manifest's",
-            embedded.join(", ")
-        )?;
-    }
-    writeln!(
-        s,
-        "  toolchain: {} (rustc {}, LLVM {})",
+        "embedded PTX bundle ({} modules, {total} bytes); toolchain: {} (rustc {}, LLVM {})",
+        rle_host::PTX_MODULES.len(),
         text(&m, &["toolchain", "name"]),
         text(&m, &["toolchain", "rustc_release"]),
         text(&m, &["toolchain", "llvm_version"])
     )?;
-    writeln!(
-        s,
-        "  kernel sources sha256: {}",
-        text(&m, &["sources", "sha256"])
-    )?;
-    let verdict = if hash == recorded {
-        "matches the manifest"
-    } else {
-        "DIFFERS from the manifest (stale bundle?)"
-    };
-    writeln!(s, "  PTX sha256: {hash} ({verdict})")?;
+    let recorded: &[Value] = m
+        .get("modules")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    for module in rle_host::PTX_MODULES {
+        let hash = Sha256::digest(module.text.as_bytes());
+        let hash: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        let record = recorded
+            .iter()
+            .find(|r| r.pointer("/ptx/file").and_then(Value::as_str) == Some(module.file));
+        let none = Value::Null;
+        let r = record.unwrap_or(&none);
+        let entries: Vec<&str> = r
+            .pointer("/ptx/entries")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let embedded: Vec<&str> = module.entries().collect();
+        writeln!(
+            s,
+            "  {} ({}, {} bytes): PTX ISA {} for {} (manifest: {} / {})",
+            module.file,
+            text(r, &["package"]),
+            module.text.len(),
+            module.version(),
+            module.target(),
+            text(r, &["ptx", "version"]),
+            text(r, &["ptx", "target"])
+        )?;
+        writeln!(s, "    kernels: {}", entries.join(", "))?;
+        let (mut sorted_embedded, mut sorted_manifest) = (embedded.clone(), entries.clone());
+        sorted_embedded.sort_unstable();
+        sorted_manifest.sort_unstable();
+        if sorted_embedded != sorted_manifest {
+            writeln!(
+                s,
+                "    warning: the PTX's entry points ({}) differ from the manifest's",
+                embedded.join(", ")
+            )?;
+        }
+        writeln!(
+            s,
+            "    kernel sources sha256: {}",
+            text(r, &["sources", "sha256"])
+        )?;
+        let verdict = if hash == text(r, &["ptx", "sha256"]) {
+            "matches the manifest"
+        } else {
+            "DIFFERS from the manifest (stale bundle?)"
+        };
+        writeln!(s, "    PTX sha256: {hash} ({verdict})")?;
+    }
     Ok(())
 }
 

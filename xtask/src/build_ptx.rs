@@ -1,5 +1,7 @@
 //! `cargo xtask build-ptx [--check | --hash-only | --verify-determinism]`:
-//! compiles `crates/rle-kernels` to PTX with the pinned nightly and writes
+//! compiles every kernel crate of the workspace (each member with a
+//! `[package.metadata.ptx]` table, see `kernel_crates.rs`: `rle-kernels`,
+//! `mask-kernels`) to its own PTX module with the pinned nightly and writes
 //! (or, with `--check`, verifies) the committed bundle in `crates/rle-host/ptx/`.
 //!
 //! The recipe (docs GPU.md): `cargo rustc --target nvptx64-nvidia-cuda
@@ -10,7 +12,7 @@
 //! Invariants:
 //! - The build uses its own target directory (`target/ptx`), so the nightly
 //!   flags never invalidate the stable host build's cache.
-//! - The kernel crate is cleaned before every build: cargo does not recreate
+//! - Each kernel crate is cleaned before its build: cargo does not recreate
 //!   the `--emit=asm` output of a crate it considers fresh, and stale `.s`
 //!   files from other flag sets would otherwise be candidates.
 //! - The output is checked to be `.target sm_75` with PTX ISA 7.x or older,
@@ -30,15 +32,11 @@ use anyhow::{bail, ensure, Context, Result};
 
 use crate::tune;
 
-use crate::bundle::{self, BuildInfo, Bundle, PtxInfo, ToolchainInfo, BUNDLE_DIR};
+use crate::bundle::{self, BuildInfo, Bundle, Compiled, PtxInfo, ToolchainInfo, BUNDLE_DIR};
 use crate::check_ptx_hash;
+use crate::kernel_crates::{self, KernelCrate};
 use crate::sources::SourcesHash;
 use crate::toolchain::{self, NIGHTLY};
-
-/// The kernel package, as cargo names it.
-const KERNEL_PACKAGE: &str = "rle-kernels";
-/// The kernel crate as rustc names its outputs (`rle_kernels-<hash>.s`).
-const KERNEL_CRATE: &str = "rle_kernels";
 const TARGET_TRIPLE: &str = "nvptx64-nvidia-cuda";
 /// The GPU architecture the PTX targets: Turing, the oldest we support; the
 /// driver JIT-compiles it for newer GPUs (the H100 included).
@@ -94,8 +92,10 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     if args.verify_determinism {
         eprintln!("building again to check determinism");
         let again = compile(root)?;
-        if let Some(diff) = first_difference(&bundle.ptx, &again.ptx) {
-            bail!("two builds from the same sources gave different PTX: {diff}");
+        for ((file, a), (_, b)) in bundle.ptx.iter().zip(&again.ptx) {
+            if let Some(diff) = first_difference(a, b) {
+                bail!("two builds from the same sources gave different PTX in {file}: {diff}");
+            }
         }
         ensure!(
             bundle == again,
@@ -134,21 +134,43 @@ fn check(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Compiles the kernels and renders (but does not write) the bundle.
+/// Compiles every kernel crate and renders (but does not write) the bundle.
 pub fn compile(root: &Path) -> Result<Bundle> {
     let rustc = toolchain::check_nightly()?;
-    let sources = SourcesHash::of_kernel_crate(root)?;
+    let crates = kernel_crates::discover(root)?;
+    let mut modules = Vec::with_capacity(crates.len());
+    for krate in crates {
+        modules.push(compile_crate(root, krate)?);
+    }
+    let build_info = BuildInfo {
+        target_triple: TARGET_TRIPLE.to_owned(),
+        rustflags: rustflags(),
+        rustc_args: rustc_args(),
+    };
+    let bundle = Bundle::render(modules, ToolchainInfo::new(NIGHTLY, &rustc), build_info)
+        .context("reading the compiled PTX")?;
+    for module in &bundle.manifest.modules {
+        validate(&module.ptx).with_context(|| format!("in the PTX of {}", module.package))?;
+    }
+    Ok(bundle)
+}
+
+/// Compiles one kernel crate to its tuned PTX.
+fn compile_crate(root: &Path, krate: KernelCrate) -> Result<Compiled> {
+    let package = krate.package.as_str();
+    let name = krate.crate_name();
+    let sources = SourcesHash::of_crate(root, &krate.dir)?;
     let target_dir = root.join(PTX_TARGET_DIR);
     let deps_dir = target_dir.join(TARGET_TRIPLE).join("release").join("deps");
 
     let mut clean = nightly_cargo(root, &target_dir);
-    clean.args(["clean", "--quiet", "-p", KERNEL_PACKAGE, "--release"]);
+    clean.args(["clean", "--quiet", "-p", package, "--release"]);
     clean.args(["--target", TARGET_TRIPLE]);
     run_command(clean)?;
-    remove_stale_outputs(&deps_dir)?;
+    remove_stale_outputs(&deps_dir, &name)?;
 
     let mut build = nightly_cargo(root, &target_dir);
-    build.args(["rustc", "-p", KERNEL_PACKAGE, "--release", "--locked"]);
+    build.args(["rustc", "-p", package, "--release", "--locked"]);
     build.args([
         "--target",
         TARGET_TRIPLE,
@@ -158,37 +180,29 @@ pub fn compile(root: &Path) -> Result<Bundle> {
     ]);
     build.arg("--").args(rustc_args());
     eprintln!(
-        "building PTX: RUSTFLAGS=\"{}\" cargo +{NIGHTLY} rustc -p {KERNEL_PACKAGE} --release --target {TARGET_TRIPLE} -Zbuild-std=core --crate-type rlib -- {}",
+        "building PTX: RUSTFLAGS=\"{}\" cargo +{NIGHTLY} rustc -p {package} --release --target {TARGET_TRIPLE} -Zbuild-std=core --crate-type rlib -- {}",
         rustflags().join(" "),
         rustc_args().join(" ")
     );
     run_command(build)?;
 
-    let ptx_path = find_output(&deps_dir)?;
+    let ptx_path = find_output(&deps_dir, &name)?;
     let ptx = fs::read(&ptx_path).with_context(|| format!("reading {}", ptx_path.display()))?;
-    let ptx = tune::apply(&ptx)?;
+    let ptx = tune::apply(&ptx, &krate.max_registers)
+        .with_context(|| format!("applying the register limits of {package}"))?;
     // The lead edits kernels while others build: a PTX compiled from files
     // that changed mid-build would be recorded under the wrong hash.
-    let after = SourcesHash::of_kernel_crate(root)?;
+    let after = SourcesHash::of_crate(root, &krate.dir)?;
     ensure!(
         after == sources,
-        "the kernel sources changed during the build ({}); run it again",
+        "the sources of {package} changed during the build ({}); run it again",
         after.describe_changes_since(&sources).join(", ")
     );
-    let build_info = BuildInfo {
-        target_triple: TARGET_TRIPLE.to_owned(),
-        rustflags: rustflags(),
-        rustc_args: rustc_args(),
-    };
-    let bundle = Bundle::render(
+    Ok(Compiled {
+        krate,
         ptx,
-        ToolchainInfo::new(NIGHTLY, &rustc),
-        build_info,
         sources,
-    )
-    .with_context(|| format!("reading the compiled PTX {}", ptx_path.display()))?;
-    validate(&bundle.manifest.ptx)?;
-    Ok(bundle)
+    })
 }
 
 /// The PTX must be loadable by the drivers we support and contain kernels.
@@ -232,14 +246,17 @@ fn write(root: &Path, bundle: &Bundle) -> Result<()> {
             eprintln!("wrote     {BUNDLE_DIR}/{name}");
         }
     }
-    let ptx = &bundle.manifest.ptx;
-    eprintln!(
-        "PTX {} for {} with {} entries: {}",
-        ptx.version,
-        ptx.target,
-        ptx.entries.len(),
-        ptx.entries.join(", ")
-    );
+    for module in &bundle.manifest.modules {
+        let ptx = &module.ptx;
+        eprintln!(
+            "{}: PTX {} for {} with {} entries: {}",
+            ptx.file,
+            ptx.version,
+            ptx.target,
+            ptx.entries.len(),
+            ptx.entries.join(", ")
+        );
+    }
     Ok(())
 }
 
@@ -262,13 +279,15 @@ fn run_command(mut cmd: Command) -> Result<()> {
     Ok(())
 }
 
-fn is_kernel_asm(path: &Path) -> bool {
+/// Whether `path` is rustc's assembly output of crate `name` (`name-<hash>.s`).
+fn is_kernel_asm(path: &Path, name: &str) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with(&format!("{KERNEL_CRATE}-")) && n.ends_with(".s"))
+        .and_then(|n| n.strip_prefix(name)?.strip_prefix('-')?.strip_suffix(".s"))
+        .is_some_and(|hash| !hash.is_empty() && hash.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
-fn kernel_asm_files(deps_dir: &Path) -> Result<Vec<PathBuf>> {
+fn kernel_asm_files(deps_dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
     if !deps_dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -277,35 +296,32 @@ fn kernel_asm_files(deps_dir: &Path) -> Result<Vec<PathBuf>> {
         fs::read_dir(deps_dir).with_context(|| format!("listing {}", deps_dir.display()))?
     {
         let path = entry?.path();
-        if is_kernel_asm(&path) {
+        if is_kernel_asm(&path, name) {
             found.push(path);
         }
     }
     Ok(found)
 }
 
-fn remove_stale_outputs(deps_dir: &Path) -> Result<()> {
-    for path in kernel_asm_files(deps_dir)? {
+fn remove_stale_outputs(deps_dir: &Path, name: &str) -> Result<()> {
+    for path in kernel_asm_files(deps_dir, name)? {
         fs::remove_file(&path).with_context(|| format!("removing stale {}", path.display()))?;
     }
     Ok(())
 }
 
-/// The newest `rle_kernels-*.s` (after cleaning there is exactly one).
-fn find_output(deps_dir: &Path) -> Result<PathBuf> {
+/// The newest `<name>-*.s` (after cleaning there is exactly one).
+fn find_output(deps_dir: &Path, name: &str) -> Result<PathBuf> {
     let mut newest: Option<(SystemTime, PathBuf)> = None;
-    for path in kernel_asm_files(deps_dir)? {
+    for path in kernel_asm_files(deps_dir, name)? {
         let modified = fs::metadata(&path)?.modified()?;
         if newest.as_ref().is_none_or(|(t, _)| modified > *t) {
             newest = Some((modified, path));
         }
     }
-    newest.map(|(_, p)| p).with_context(|| {
-        format!(
-            "the build wrote no {KERNEL_CRATE}-*.s into {}",
-            deps_dir.display()
-        )
-    })
+    newest
+        .map(|(_, p)| p)
+        .with_context(|| format!("the build wrote no {name}-*.s into {}", deps_dir.display()))
 }
 
 /// Where two byte strings first differ, as `line N: "old" vs "new"`.
@@ -371,12 +387,12 @@ mod tests {
         tmp.write("rle_kernels_other-cccc.s", "x");
         tmp.write("rle_kernels-dddd.d", "x");
         tmp.write("core-eeee.s", "x");
-        assert_eq!(find_output(tmp.path()).unwrap(), new);
-        let mut all = kernel_asm_files(tmp.path()).unwrap();
+        assert_eq!(find_output(tmp.path(), "rle_kernels").unwrap(), new);
+        let mut all = kernel_asm_files(tmp.path(), "rle_kernels").unwrap();
         all.sort();
         assert_eq!(all, [old, new]);
-        remove_stale_outputs(tmp.path()).unwrap();
-        assert!(find_output(tmp.path()).is_err());
+        remove_stale_outputs(tmp.path(), "rle_kernels").unwrap();
+        assert!(find_output(tmp.path(), "rle_kernels").is_err());
         assert!(tmp.path().join("core-eeee.s").exists());
     }
 

@@ -1,14 +1,17 @@
-//! The committed PTX bundle in `crates/rle-host/ptx/`: its three files, how
-//! they are rendered from one compiled PTX, and how a committed bundle is
-//! checked against itself and the current kernel sources.
+//! The committed PTX bundle in `crates/rle-host/ptx/`: its files, how they
+//! are rendered from the compiled PTX modules (one per kernel crate, see
+//! `kernel_crates.rs`), and how a committed bundle is checked against itself
+//! and the current kernel sources.
 //!
-//! - `rle_kernels.ptx`: the compiler's output, byte for byte.
-//! - `manifest.json`: header directives, entry names, toolchain, build flags,
-//!   the sources hash (see `sources.rs`) and the PTX's sha256.
-//! - `entries.txt`: each `.entry` with its parameter list, so a change of
-//!   kernel ABI shows as a diff in review.
+//! - `<crate>.ptx` (e.g. `rle_kernels.ptx`, `mask_kernels.ptx`): each kernel
+//!   crate's compiler output, byte for byte.
+//! - `manifest.json`: per module its header directives, entry names, PTX
+//!   sha256 and sources hash (see `sources.rs`); the toolchain and build
+//!   flags they share.
+//! - `entries.txt`: each module's `.entry` points with their parameter lists,
+//!   so a change of kernel ABI shows as a diff in review.
 //!
-//! Invariant: every file is a pure function of (PTX text, toolchain, flags,
+//! Invariant: every file is a pure function of (PTX texts, toolchain, flags,
 //! sources), so rendering twice gives identical bytes and `--check` can
 //! compare byte for byte.
 
@@ -18,21 +21,21 @@ use std::path::Path;
 use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::kernel_crates::{self, KernelCrate};
 use crate::ptx::{self, Entry, Header};
 use crate::sources::{sha256_hex, SourcesHash};
 use crate::toolchain::RustcVersion;
 
 /// The bundle directory, relative to the repository root.
 pub const BUNDLE_DIR: &str = "crates/rle-host/ptx";
-/// The PTX file name inside [`BUNDLE_DIR`].
-pub const PTX_FILE: &str = "rle_kernels.ptx";
 /// The manifest file name inside [`BUNDLE_DIR`].
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The ABI snapshot file name inside [`BUNDLE_DIR`].
 pub const ENTRIES_FILE: &str = "entries.txt";
 
-/// Bumped when the manifest's shape changes, so readers can refuse old ones.
-pub const MANIFEST_SCHEMA: u32 = 1;
+/// Bumped when the manifest's shape changes, so readers can refuse old ones
+/// (2: one record per kernel crate under `modules`).
+pub const MANIFEST_SCHEMA: u32 = 2;
 
 /// The command that regenerates the bundle, quoted in every staleness error.
 pub const FIX_COMMAND: &str = "cargo xtask build-ptx";
@@ -45,12 +48,22 @@ pub struct Manifest {
     pub schema: u32,
     /// The command that wrote this file.
     pub generated_by: String,
+    /// Which compiler produced every module.
+    pub toolchain: ToolchainInfo,
+    /// How it was invoked (the same for every module).
+    pub build: BuildInfo,
+    /// One record per kernel crate, in workspace order.
+    pub modules: Vec<ModuleInfo>,
+}
+
+/// One kernel crate's PTX module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleInfo {
+    /// The package it was compiled from.
+    pub package: String,
     /// What is in the PTX.
     pub ptx: PtxInfo,
-    /// Which compiler produced it.
-    pub toolchain: ToolchainInfo,
-    /// How it was invoked.
-    pub build: BuildInfo,
     /// What it was compiled from.
     pub sources: SourcesHash,
 }
@@ -99,55 +112,83 @@ pub struct BuildInfo {
     pub rustc_args: Vec<String>,
 }
 
-/// The three files of a bundle, rendered in memory.
+/// One kernel crate compiled: what `Bundle::render` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    /// The crate.
+    pub krate: KernelCrate,
+    /// Its PTX (tuned).
+    pub ptx: Vec<u8>,
+    /// Its sources hash, taken before the build (and checked after it).
+    pub sources: SourcesHash,
+}
+
+/// The bundle's files, rendered in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
-    pub ptx: Vec<u8>,
+    /// `(file name, PTX)` per module, in manifest order.
+    pub ptx: Vec<(String, Vec<u8>)>,
     pub manifest: Manifest,
     pub manifest_json: String,
     pub entries_txt: String,
 }
 
 impl Bundle {
-    /// Renders the bundle for compiled `ptx`.
+    /// Renders the bundle for the compiled modules.
     pub fn render(
-        ptx: Vec<u8>,
+        modules: Vec<Compiled>,
         toolchain: ToolchainInfo,
         build: BuildInfo,
-        sources: SourcesHash,
     ) -> Result<Bundle> {
-        let text = std::str::from_utf8(&ptx).context("the PTX is not UTF-8")?;
-        let header = ptx::parse_header(text)?;
-        let entries = ptx::parse_entries(text)?;
+        let mut infos = Vec::new();
+        let mut parsed = Vec::new();
+        let mut ptx_files = Vec::new();
+        for m in modules {
+            let file = m.krate.ptx_file.clone();
+            let text = std::str::from_utf8(&m.ptx)
+                .with_context(|| format!("the PTX of {} is not UTF-8", m.krate.package))?;
+            let header = ptx::parse_header(text).with_context(|| format!("in {file}"))?;
+            let entries = ptx::parse_entries(text).with_context(|| format!("in {file}"))?;
+            infos.push(ModuleInfo {
+                package: m.krate.package.clone(),
+                ptx: ptx_info(&file, &m.ptx, &header, &entries),
+                sources: m.sources,
+            });
+            parsed.push((file.clone(), header, entries));
+            ptx_files.push((file, m.ptx));
+        }
         let manifest = Manifest {
             schema: MANIFEST_SCHEMA,
             generated_by: FIX_COMMAND.to_owned(),
-            ptx: ptx_info(&ptx, &header, &entries),
             toolchain,
             build,
-            sources,
+            modules: infos,
         };
         Ok(Bundle {
             manifest_json: manifest_to_json(&manifest)?,
-            entries_txt: render_entries(&header, &entries),
-            ptx,
+            entries_txt: render_entries(&parsed),
+            ptx: ptx_files,
             manifest,
         })
     }
 
-    /// `(file name, bytes)` of each file, in a fixed order.
-    pub fn files(&self) -> [(&'static str, &[u8]); 3] {
-        [
-            (PTX_FILE, &self.ptx),
-            (MANIFEST_FILE, self.manifest_json.as_bytes()),
-            (ENTRIES_FILE, self.entries_txt.as_bytes()),
-        ]
+    /// `(file name, bytes)` of each file, in a fixed order: the PTX modules,
+    /// then the manifest and the entries snapshot.
+    pub fn files(&self) -> Vec<(&str, &[u8])> {
+        let mut files: Vec<(&str, &[u8])> = self
+            .ptx
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+            .collect();
+        files.push((MANIFEST_FILE, self.manifest_json.as_bytes()));
+        files.push((ENTRIES_FILE, self.entries_txt.as_bytes()));
+        files
     }
 }
 
-fn ptx_info(ptx: &[u8], header: &Header, entries: &[Entry]) -> PtxInfo {
+fn ptx_info(file: &str, ptx: &[u8], header: &Header, entries: &[Entry]) -> PtxInfo {
     PtxInfo {
-        file: PTX_FILE.to_owned(),
+        file: file.to_owned(),
         sha256: sha256_hex(ptx),
         version: header.version.clone(),
         target: header.target.clone(),
@@ -165,43 +206,52 @@ pub fn manifest_to_json(manifest: &Manifest) -> Result<String> {
 
 /// Parses `manifest.json`, refusing other schema versions.
 pub fn manifest_from_json(json: &str) -> Result<Manifest> {
-    let manifest: Manifest = serde_json::from_str(json).context("parsing manifest.json")?;
+    let value: serde_json::Value = serde_json::from_str(json).context("parsing manifest.json")?;
+    let schema = value.get("schema").and_then(serde_json::Value::as_u64);
     ensure!(
-        manifest.schema == MANIFEST_SCHEMA,
+        schema == Some(u64::from(MANIFEST_SCHEMA)),
         "manifest.json has schema {} but this xtask writes schema {MANIFEST_SCHEMA}",
-        manifest.schema
+        schema.map_or("?".to_owned(), |s| s.to_string())
     );
-    Ok(manifest)
+    serde_json::from_value(value).context("parsing manifest.json")
 }
 
-/// `entries.txt`: one block per entry, parameters one per line.
-pub fn render_entries(header: &Header, entries: &[Entry]) -> String {
+/// `entries.txt`: per module a section, one block per entry, parameters one
+/// per line.
+pub fn render_entries(modules: &[(String, Header, Vec<Entry>)]) -> String {
     let mut out = format!(
-        "# Kernel entry points of {PTX_FILE} (PTX {}, {}, {}-bit addresses).\n\
+        "# Kernel entry points of the PTX bundle, one section per module.\n\
          # Generated by `{FIX_COMMAND}`; do not edit. A diff here is a kernel ABI change:\n\
-         # check the host launch code and the #[repr(C)] structs in rle-kernels' abi module.\n",
-        header.version, header.target, header.address_size
+         # check the host launch code and the #[repr(C)] structs in the kernel crate's abi module.\n"
     );
-    for entry in entries {
-        out.push('\n');
-        out.push_str(&format!(".entry {}(\n", entry.name));
-        for (i, p) in entry.params.iter().enumerate() {
-            let comma = if i + 1 < entry.params.len() { "," } else { "" };
-            out.push_str(&format!("    .param {} {}{comma}\n", p.ty, p.name));
-        }
-        out.push_str(")\n");
-        for d in &entry.directives {
-            out.push_str(&format!("{d}\n"));
+    for (file, header, entries) in modules {
+        out.push_str(&format!(
+            "\n## {file} (PTX {}, {}, {}-bit addresses)\n",
+            header.version, header.target, header.address_size
+        ));
+        for entry in entries {
+            out.push('\n');
+            out.push_str(&format!(".entry {}(\n", entry.name));
+            for (i, p) in entry.params.iter().enumerate() {
+                let comma = if i + 1 < entry.params.len() { "," } else { "" };
+                out.push_str(&format!("    .param {} {}{comma}\n", p.ty, p.name));
+            }
+            out.push_str(")\n");
+            for d in &entry.directives {
+                out.push_str(&format!("{d}\n"));
+            }
         }
     }
     out
 }
 
 /// Reads the committed bundle and checks everything that needs no compiler:
-/// the manifest's sources hash against the kernel sources now, the PTX's
-/// sha256, and that the manifest header and `entries.txt` are what the
-/// committed PTX says. Returns one line per problem (empty: consistent).
+/// that it has one module per kernel crate of the workspace, each module's
+/// sources hash against its sources now, each PTX's sha256, and that the
+/// manifest's headers and `entries.txt` are what the committed PTX files
+/// say. Returns one line per problem (empty: consistent).
 pub fn check_committed_without_compiler(root: &Path) -> Result<Vec<String>> {
+    let crates = kernel_crates::discover(root)?;
     let dir = root.join(BUNDLE_DIR);
     let read = |name: &str| {
         let path = dir.join(name);
@@ -211,7 +261,6 @@ pub fn check_committed_without_compiler(root: &Path) -> Result<Vec<String>> {
             )
         })
     };
-    let ptx = read(PTX_FILE)?;
     let manifest_json = String::from_utf8(read(MANIFEST_FILE)?)
         .with_context(|| format!("{BUNDLE_DIR}/{MANIFEST_FILE} is not UTF-8"))?;
     let entries_txt = read(ENTRIES_FILE)?;
@@ -219,34 +268,55 @@ pub fn check_committed_without_compiler(root: &Path) -> Result<Vec<String>> {
         .with_context(|| format!("in {BUNDLE_DIR}/{MANIFEST_FILE}"))?;
 
     let mut problems = Vec::new();
-    let sources = SourcesHash::of_kernel_crate(root)?;
-    if sources.sha256 != manifest.sources.sha256 {
+    let listed: Vec<&str> = manifest
+        .modules
+        .iter()
+        .map(|m| m.package.as_str())
+        .collect();
+    let wanted: Vec<&str> = crates.iter().map(|k| k.package.as_str()).collect();
+    if listed != wanted {
         problems.push(format!(
-            "{BUNDLE_DIR}/{MANIFEST_FILE} is stale: the kernel sources changed since the PTX was built ({})",
-            sources.describe_changes_since(&manifest.sources).join(", ")
+            "{BUNDLE_DIR}/{MANIFEST_FILE} lists the kernel crates {listed:?} but the workspace has {wanted:?}"
         ));
     }
-    if sha256_hex(&ptx) != manifest.ptx.sha256 {
-        problems.push(format!(
-            "{BUNDLE_DIR}/{PTX_FILE} does not match the sha256 in {MANIFEST_FILE} (edited by hand or half-committed?)"
-        ));
+    let mut parsed = Vec::new();
+    for krate in &crates {
+        let file = &krate.ptx_file;
+        let ptx = read(file)?;
+        let sources = SourcesHash::of_crate(root, &krate.dir)?;
+        let Some(module) = manifest.modules.iter().find(|m| m.package == krate.package) else {
+            continue;
+        };
+        if sources.sha256 != module.sources.sha256 {
+            problems.push(format!(
+                "{BUNDLE_DIR}/{MANIFEST_FILE} is stale: the sources of {} changed since its PTX was built ({})",
+                krate.package,
+                sources.describe_changes_since(&module.sources).join(", ")
+            ));
+        }
+        if sha256_hex(&ptx) != module.ptx.sha256 {
+            problems.push(format!(
+                "{BUNDLE_DIR}/{file} does not match the sha256 in {MANIFEST_FILE} (edited by hand or half-committed?)"
+            ));
+        }
+        let text = std::str::from_utf8(&ptx)
+            .with_context(|| format!("{BUNDLE_DIR}/{file} is not UTF-8"))?;
+        let header = ptx::parse_header(text).with_context(|| format!("in {BUNDLE_DIR}/{file}"))?;
+        let entries =
+            ptx::parse_entries(text).with_context(|| format!("in {BUNDLE_DIR}/{file}"))?;
+        let mut expected_info = ptx_info(file, &ptx, &header, &entries);
+        // The sha256 mismatch is reported above; compare the rest.
+        expected_info.sha256 = module.ptx.sha256.clone();
+        if expected_info != module.ptx {
+            problems.push(format!(
+                "{BUNDLE_DIR}/{MANIFEST_FILE} describes a different PTX (header or entry names differ from {file})"
+            ));
+        }
+        parsed.push((file.clone(), header, entries));
     }
-    let text = std::str::from_utf8(&ptx)
-        .with_context(|| format!("{BUNDLE_DIR}/{PTX_FILE} is not UTF-8"))?;
-    let header = ptx::parse_header(text).with_context(|| format!("in {BUNDLE_DIR}/{PTX_FILE}"))?;
-    let entries =
-        ptx::parse_entries(text).with_context(|| format!("in {BUNDLE_DIR}/{PTX_FILE}"))?;
-    let mut expected_info = ptx_info(&ptx, &header, &entries);
-    // The sha256 mismatch is reported above; compare the rest.
-    expected_info.sha256 = manifest.ptx.sha256.clone();
-    if expected_info != manifest.ptx {
+    if render_entries(&parsed).as_bytes() != entries_txt.as_slice() {
         problems.push(format!(
-            "{BUNDLE_DIR}/{MANIFEST_FILE} describes a different PTX (header or entry names differ from {PTX_FILE})"
-        ));
-    }
-    if render_entries(&header, &entries).as_bytes() != entries_txt.as_slice() {
-        problems.push(format!(
-            "{BUNDLE_DIR}/{ENTRIES_FILE} does not match the entries of {PTX_FILE}"
+            "{BUNDLE_DIR}/{ENTRIES_FILE} does not match the entries of the PTX files"
         ));
     }
     Ok(problems)
@@ -280,11 +350,16 @@ impl ToolchainInfo {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::kernel_crates::tests::write_workspace;
     use crate::testutil::TempDir;
 
     pub const PTX: &str = "//\n// Generated by LLVM NVPTX Back-End\n//\n\n.version 7.0\n.target sm_75\n.address_size 64\n\n\
         \t// .globl\tadd_one\n.visible .entry add_one(\n\t.param .u64 .ptr .align 1 add_one_param_0,\n\t.param .u32 add_one_param_1\n)\n{\n\tret;\n\n}\n\
         \t// .globl\tnone\n.visible .entry none()\n.reqntid 128, 1, 1\n{\n\tret;\n\n}\n";
+
+    /// A second module, as a second kernel family would give.
+    pub const PTX_B: &str = "//\n.version 7.0\n.target sm_75\n.address_size 64\n\n\
+        .visible .entry b_k(\n\t.param .u32 b_k_param_0\n)\n{\n\tret;\n\n}\n";
 
     pub fn toolchain() -> ToolchainInfo {
         ToolchainInfo {
@@ -303,15 +378,67 @@ pub(crate) mod tests {
         }
     }
 
-    /// Writes a consistent kernel crate and bundle into `tmp`.
+    fn krate(package: &str, file: &str) -> KernelCrate {
+        KernelCrate {
+            package: package.into(),
+            dir: format!("crates/{package}"),
+            ptx_file: file.into(),
+            max_registers: Vec::new(),
+        }
+    }
+
+    fn compiled(package: &str, file: &str, ptx: &str) -> Compiled {
+        Compiled {
+            krate: krate(package, file),
+            ptx: ptx.into(),
+            sources: SourcesHash::from_contents([(package.to_owned(), &b"x"[..])]),
+        }
+    }
+
+    fn two_modules() -> Bundle {
+        Bundle::render(
+            vec![
+                compiled("rle-kernels", "rle_kernels.ptx", PTX),
+                compiled("b-kernels", "b_kernels.ptx", PTX_B),
+            ],
+            toolchain(),
+            build(),
+        )
+        .unwrap()
+    }
+
+    /// Writes a workspace of two kernel crates and their consistent bundle
+    /// into `tmp`.
     pub fn write_repo(tmp: &TempDir) {
-        tmp.write(
-            "crates/rle-kernels/Cargo.toml",
-            "[package]\nname = \"rle-kernels\"\n",
+        write_workspace(
+            tmp,
+            &[
+                (
+                    "crates/rle-kernels",
+                    "rle-kernels",
+                    Some("file = \"rle_kernels.ptx\""),
+                ),
+                ("crates/rle-host", "rle-host", None),
+                (
+                    "crates/b-kernels",
+                    "b-kernels",
+                    Some("file = \"b_kernels.ptx\""),
+                ),
+            ],
         );
         tmp.write("crates/rle-kernels/src/lib.rs", "#![no_std]\n");
-        let sources = SourcesHash::of_kernel_crate(tmp.path()).unwrap();
-        let bundle = Bundle::render(PTX.into(), toolchain(), build(), sources).unwrap();
+        tmp.write("crates/b-kernels/src/lib.rs", "#![no_std]\n");
+        let crates = kernel_crates::discover(tmp.path()).unwrap();
+        let modules = crates
+            .into_iter()
+            .zip([PTX, PTX_B])
+            .map(|(krate, ptx)| Compiled {
+                sources: SourcesHash::of_crate(tmp.path(), &krate.dir).unwrap(),
+                krate,
+                ptx: ptx.into(),
+            })
+            .collect();
+        let bundle = Bundle::render(modules, toolchain(), build()).unwrap();
         for (name, bytes) in bundle.files() {
             tmp.write(&format!("{BUNDLE_DIR}/{name}"), bytes);
         }
@@ -319,28 +446,40 @@ pub(crate) mod tests {
 
     #[test]
     fn manifest_round_trips() {
-        let sources = SourcesHash::from_contents([("a".to_owned(), &b"x"[..])]);
-        let bundle = Bundle::render(PTX.into(), toolchain(), build(), sources).unwrap();
+        let bundle = two_modules();
         let json = &bundle.manifest_json;
         assert!(json.ends_with("}\n"));
         let parsed = manifest_from_json(json).unwrap();
         assert_eq!(parsed, bundle.manifest);
         assert_eq!(&manifest_to_json(&parsed).unwrap(), json);
-        assert_eq!(parsed.ptx.entries, ["add_one", "none"]);
-        assert_eq!(parsed.ptx.version, "7.0");
-        assert_eq!(parsed.ptx.target, "sm_75");
-        assert_eq!(parsed.ptx.address_size, 64);
-        assert_eq!(parsed.ptx.sha256, sha256_hex(PTX.as_bytes()));
+        let m = &parsed.modules[0].ptx;
+        assert_eq!(m.entries, ["add_one", "none"]);
+        assert_eq!(m.version, "7.0");
+        assert_eq!(m.target, "sm_75");
+        assert_eq!(m.address_size, 64);
+        assert_eq!(m.sha256, sha256_hex(PTX.as_bytes()));
+        assert_eq!(parsed.modules[1].package, "b-kernels");
+        assert_eq!(parsed.modules[1].ptx.entries, ["b_k"]);
+        let names: Vec<_> = bundle.files().iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "rle_kernels.ptx",
+                "b_kernels.ptx",
+                MANIFEST_FILE,
+                ENTRIES_FILE
+            ]
+        );
     }
 
     #[test]
     fn manifest_rejects_other_schemas_and_unknown_fields() {
-        let sources = SourcesHash::from_contents([("a".to_owned(), &b"x"[..])]);
-        let bundle = Bundle::render(PTX.into(), toolchain(), build(), sources).unwrap();
+        let bundle = two_modules();
         let other = bundle
             .manifest_json
-            .replace("\"schema\": 1", "\"schema\": 99");
-        assert!(manifest_from_json(&other).is_err());
+            .replace("\"schema\": 2", "\"schema\": 1");
+        let err = manifest_from_json(&other).unwrap_err();
+        assert!(format!("{err:#}").contains("schema 1"), "{err:#}");
         let extra = bundle.manifest_json.replacen('{', "{\"surprise\": 1,", 1);
         assert!(manifest_from_json(&extra).is_err());
     }
@@ -349,11 +488,13 @@ pub(crate) mod tests {
     fn entries_snapshot_shape() {
         let header = ptx::parse_header(PTX).unwrap();
         let entries = ptx::parse_entries(PTX).unwrap();
-        let text = render_entries(&header, &entries);
-        let body: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        let text = render_entries(&[("rle_kernels.ptx".into(), header, entries)]);
+        let body: Vec<&str> = text.lines().filter(|l| !l.starts_with("# ")).collect();
         assert_eq!(
             body,
             [
+                "",
+                "## rle_kernels.ptx (PTX 7.0, sm_75, 64-bit addresses)",
                 "",
                 ".entry add_one(",
                 "    .param .u64 .ptr .align 1 add_one_param_0,",
@@ -365,16 +506,14 @@ pub(crate) mod tests {
                 ".reqntid 128, 1, 1",
             ]
         );
-        assert!(text.contains("PTX 7.0, sm_75, 64-bit"));
+        assert!(two_modules().entries_txt.contains("## b_kernels.ptx"));
     }
 
     #[test]
     fn rendering_is_deterministic() {
-        let sources = || SourcesHash::from_contents([("a".to_owned(), &b"x"[..])]);
-        let a = Bundle::render(PTX.into(), toolchain(), build(), sources()).unwrap();
-        let b = Bundle::render(PTX.into(), toolchain(), build(), sources()).unwrap();
+        let (a, b) = (two_modules(), two_modules());
         assert_eq!(a, b);
-        assert_eq!(a.ptx, PTX.as_bytes(), "the PTX is kept byte for byte");
+        assert_eq!(a.ptx[0].1, PTX.as_bytes(), "the PTX is kept byte for byte");
     }
 
     #[test]
@@ -386,11 +525,11 @@ pub(crate) mod tests {
             Vec::<String>::new()
         );
 
-        // A kernel edited without rebuilding.
-        tmp.write("crates/rle-kernels/src/lib.rs", "#![no_std]\n// edit\n");
+        // A kernel edited without rebuilding, in either family.
+        tmp.write("crates/b-kernels/src/lib.rs", "#![no_std]\n// edit\n");
         let problems = check_committed_without_compiler(tmp.path()).unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("changed crates/rle-kernels/src/lib.rs"));
+        assert!(problems[0].contains("changed crates/b-kernels/src/lib.rs"));
         assert!(problems[0].contains(MANIFEST_FILE));
 
         // A new kernel file.
@@ -403,12 +542,32 @@ pub(crate) mod tests {
         // A hand-edited PTX: hash and entries no longer match.
         write_repo(&tmp);
         let edited = PTX.replace(".param .u32 add_one_param_1", ".param .u64 add_one_param_1");
-        tmp.write(&format!("{BUNDLE_DIR}/{PTX_FILE}"), edited);
+        tmp.write(&format!("{BUNDLE_DIR}/rle_kernels.ptx"), edited);
         let problems = check_committed_without_compiler(tmp.path()).unwrap();
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].contains(PTX_FILE) && problems[1].contains(ENTRIES_FILE));
+        assert!(problems[0].contains("rle_kernels.ptx") && problems[1].contains(ENTRIES_FILE));
+
+        // A kernel crate added to the workspace without rebuilding.
+        write_repo(&tmp);
+        let root_toml = std::fs::read_to_string(tmp.path().join("Cargo.toml")).unwrap();
+        tmp.write(
+            "Cargo.toml",
+            root_toml.replace(
+                "\"crates/b-kernels\"]",
+                "\"crates/b-kernels\", \"crates/c-kernels\"]",
+            ),
+        );
+        tmp.write(
+            "crates/c-kernels/Cargo.toml",
+            "[package]\nname = \"c-kernels\"\n[package.metadata.ptx]\nfile = \"c.ptx\"\n",
+        );
+        tmp.write("crates/c-kernels/src/lib.rs", "#![no_std]\n");
+        tmp.write(&format!("{BUNDLE_DIR}/c.ptx"), PTX_B);
+        let problems = check_committed_without_compiler(tmp.path()).unwrap();
+        assert!(problems[0].contains("c-kernels"), "{problems:?}");
 
         // A missing file is an error naming the fix.
+        write_repo(&tmp);
         std::fs::remove_file(tmp.path().join(BUNDLE_DIR).join(ENTRIES_FILE)).unwrap();
         let err = check_committed_without_compiler(tmp.path()).unwrap_err();
         assert!(format!("{err:#}").contains(FIX_COMMAND));

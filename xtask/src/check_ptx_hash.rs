@@ -29,8 +29,8 @@ mod tests {
     use super::*;
     use crate::testutil::TempDir;
 
-    /// Guards the real repository: fails when someone edits
-    /// `crates/rle-kernels` without regenerating the committed PTX.
+    /// Guards the real repository: fails when someone edits a kernel crate
+    /// (`rle-kernels`, `mask-kernels`) without regenerating the committed PTX.
     #[test]
     fn committed_ptx_bundle_matches_kernel_sources() {
         if let Err(e) = run(&crate::repo_root()) {

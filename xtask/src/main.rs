@@ -1,8 +1,9 @@
 //! Developer commands, run as `cargo xtask <command>` (an alias in
 //! `.cargo/config.toml`). One module per subcommand:
 //!
-//! - `build-ptx` (`build_ptx.rs`): compile the kernels to the committed PTX
-//!   bundle in `crates/rle-host/ptx/`, or `--check` it against a fresh build.
+//! - `build-ptx` (`build_ptx.rs`): compile every kernel crate of the
+//!   workspace (`kernel_crates.rs`) to the committed PTX bundle in
+//!   `crates/rle-host/ptx/`, or `--check` it against a fresh build.
 //! - `check-ptx-hash` (`check_ptx_hash.rs`): the cheap, nightly-free check
 //!   that the bundle matches the kernel sources; also a `#[test]`.
 //! - `gather-gpu` (`gather_gpu.rs`): test and bench executables, fixtures
@@ -26,6 +27,7 @@ mod check_ptx_hash;
 mod entries;
 mod gather_gpu;
 mod gpu_scripts;
+mod kernel_crates;
 mod ptx;
 mod sources;
 #[cfg(test)]
@@ -55,7 +57,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Compile crates/rle-kernels to PTX (pinned nightly) and write crates/rle-host/ptx/.
+    /// Compile every kernel crate to PTX (pinned nightly) and write crates/rle-host/ptx/.
     BuildPtx(build_ptx::Args),
     /// Check that the committed PTX bundle matches the kernel sources (no nightly needed).
     CheckPtxHash,

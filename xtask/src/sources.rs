@@ -1,10 +1,11 @@
-//! The fingerprint of the kernel crate's sources, recorded in the PTX manifest
-//! so that a plain `cargo test` (no nightly) notices kernels edited without
-//! regenerating the PTX.
+//! The fingerprint of a kernel crate's sources, recorded per module in the
+//! PTX manifest so that a plain `cargo test` (no nightly) notices kernels
+//! edited without regenerating the PTX.
 //!
-//! Definition (kept reproducible with coreutils, from the repository root):
-//! the files are every regular file under `crates/rle-kernels/src` plus
-//! `crates/rle-kernels/Cargo.toml`, named by their `/`-separated path relative
+//! Definition (kept reproducible with coreutils, from the repository root),
+//! for a kernel crate in `<dir>` (e.g. `crates/rle-kernels`):
+//! the files are every regular file under `<dir>/src` plus
+//! `<dir>/Cargo.toml`, named by their `/`-separated path relative
 //! to the repository root and sorted bytewise; the listing is one
 //! `<sha256 of the file>  <path>\n` line per file (exactly `sha256sum` output),
 //! and the sources hash is the sha256 of that listing:
@@ -23,9 +24,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-/// The kernel crate, relative to the repository root.
-pub const KERNEL_CRATE_DIR: &str = "crates/rle-kernels";
 
 /// One hashed file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,9 +68,9 @@ impl SourcesHash {
         }
     }
 
-    /// Hashes the kernel crate of the repository at `root`.
-    pub fn of_kernel_crate(root: &Path) -> Result<Self> {
-        let crate_dir = root.join(KERNEL_CRATE_DIR);
+    /// Hashes the kernel crate in `dir` (relative) of the repository at `root`.
+    pub fn of_crate(root: &Path, dir: &str) -> Result<Self> {
+        let crate_dir = root.join(dir);
         let mut paths = vec![crate_dir.join("Cargo.toml")];
         collect_files(&crate_dir.join("src"), &mut paths)?;
         let mut contents = Vec::with_capacity(paths.len());
@@ -214,7 +212,7 @@ mod tests {
         tmp.write("crates/rle-kernels/src/device/mod.rs", "\n");
         // Outside `src`: not part of the hash.
         tmp.write("crates/rle-kernels/README.md", "docs\n");
-        let h = SourcesHash::of_kernel_crate(root).unwrap();
+        let h = SourcesHash::of_crate(root, "crates/rle-kernels").unwrap();
         let paths: Vec<_> = h.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,

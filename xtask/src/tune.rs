@@ -1,17 +1,17 @@
 //! Performance directives rustc cannot emit for nvptx: a `.maxnreg N` line
 //! between an entry's parameter list and its body, for each kernel named in
-//! `rle_kernels::abi::MAX_REGISTERS` (ptxas then allocates at most N
-//! registers per thread, spilling if it must). Applied to rustc's PTX before
-//! the bundle is hashed and written, so `--check` compares tuned to tuned.
+//! its crate's `[package.metadata.ptx] max-registers` table
+//! (`kernel_crates.rs`; ptxas then allocates at most N registers per thread,
+//! spilling if it must). Applied to rustc's PTX before the bundle is hashed
+//! and written, so `--check` compares tuned to tuned.
 
 use anyhow::{ensure, Context, Result};
-use rle_kernels::abi::MAX_REGISTERS;
 
-/// The PTX with every limit of `MAX_REGISTERS` inserted.
-pub fn apply(ptx: &[u8]) -> Result<Vec<u8>> {
+/// The PTX with every `(entry, registers)` limit inserted.
+pub fn apply(ptx: &[u8], limits: &[(String, u32)]) -> Result<Vec<u8>> {
     let mut text = String::from_utf8(ptx.to_vec()).context("the PTX is not UTF-8")?;
-    for (kernel, registers) in MAX_REGISTERS {
-        text = limit_registers(&text, kernel, registers)?;
+    for (kernel, registers) in limits {
+        text = limit_registers(&text, kernel, *registers)?;
     }
     Ok(text.into_bytes())
 }

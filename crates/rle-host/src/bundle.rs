@@ -1,14 +1,84 @@
 //! The embedded PTX bundle built by `cargo xtask build-ptx` (committed, checked
-//! for freshness in CI) and what the host needs to know about it.
+//! for freshness in CI) and what the host needs to know about it: one module
+//! per kernel crate ([`PTX_MODULES`]), each readable through [`PtxModule`]. The
+//! free functions describe the RLE module ([`PTX`]), as they always did.
 
-/// The PTX text of every kernel (`crates/rle-host/ptx/rle_kernels.ptx`).
-pub const PTX: &str = include_str!("../ptx/rle_kernels.ptx");
+/// One embedded PTX module (one kernel crate's `cargo xtask build-ptx` output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PtxModule {
+    /// Its file name in `crates/rle-host/ptx/` (and in `manifest.json`).
+    pub file: &'static str,
+    /// The PTX text.
+    pub text: &'static str,
+}
 
-/// A directive's value from the PTX header, e.g. `directive(".version")`.
+impl PtxModule {
+    /// A directive's value from the PTX header, e.g. `directive(".version")`.
+    pub fn directive(&self, name: &str) -> Option<&'static str> {
+        self.text
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(name).map(str::trim))
+    }
+
+    /// PTX ISA version (`.version`).
+    pub fn version(&self) -> &'static str {
+        self.directive(".version").unwrap_or("?")
+    }
+
+    /// Target architecture (`.target`).
+    pub fn target(&self) -> &'static str {
+        self.directive(".target").unwrap_or("?")
+    }
+
+    /// Names of the `.entry` points.
+    pub fn entries(&self) -> impl Iterator<Item = &'static str> {
+        let text: &'static str = self.text;
+        text.lines().filter_map(|l| {
+            let rest = l.trim().strip_prefix(".visible .entry ")?;
+            Some(rest.split('(').next().unwrap_or(rest).trim())
+        })
+    }
+
+    /// The parameter list of entry `name`, one PTX declaration per
+    /// parameter (e.g. `.param .u64 .ptr .align 1 rle_select_param_1`), or
+    /// `None` when the module has no such entry (used by the launch tests).
+    pub fn params(&self, name: &str) -> Option<Vec<&'static str>> {
+        let text: &'static str = self.text;
+        let head = format!(".visible .entry {name}(");
+        let start = text.find(&head)? + head.len();
+        let end = start + text[start..].find(')')?;
+        Some(
+            text[start..end]
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// The RLE post-processor's kernels (`crates/rle-host/ptx/rle_kernels.ptx`).
+pub const RLE_MODULE: PtxModule = PtxModule {
+    file: "rle_kernels.ptx",
+    text: include_str!("../ptx/rle_kernels.ptx"),
+};
+
+/// The mask family's kernels (`crates/rle-host/ptx/mask_kernels.ptx`).
+pub const MASK_MODULE: PtxModule = PtxModule {
+    file: "mask_kernels.ptx",
+    text: include_str!("../ptx/mask_kernels.ptx"),
+};
+
+/// Every embedded module, in `manifest.json` order.
+pub const PTX_MODULES: [PtxModule; 2] = [RLE_MODULE, MASK_MODULE];
+
+/// The PTX text of every RLE kernel (`crates/rle-host/ptx/rle_kernels.ptx`).
+pub const PTX: &str = RLE_MODULE.text;
+
+/// A directive's value from the RLE module's header, e.g. `directive(".version")`.
 pub fn directive(name: &str) -> Option<&'static str> {
-    PTX.lines()
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix(name).map(str::trim))
+    RLE_MODULE.directive(name)
 }
 
 /// PTX ISA version of the bundle (`.version`).
@@ -21,29 +91,15 @@ pub fn ptx_target() -> &'static str {
     directive(".target").unwrap_or("?")
 }
 
-/// Names of the `.entry` points in the bundle.
+/// Names of the `.entry` points in the RLE module.
 pub fn entries() -> impl Iterator<Item = &'static str> {
-    PTX.lines().filter_map(|l| {
-        let rest = l.trim().strip_prefix(".visible .entry ")?;
-        Some(rest.split('(').next().unwrap_or(rest).trim())
-    })
+    RLE_MODULE.entries()
 }
 
-/// The parameter list of entry `name`, one PTX declaration per parameter
-/// (e.g. `.param .u64 .ptr .align 1 rle_select_param_1`), or `None` when
-/// the bundle has no such entry (used by the launch tests).
+/// The parameter list of RLE entry `name` (see [`PtxModule::params`]).
 #[cfg(test)]
 pub fn params(name: &str) -> Option<Vec<&'static str>> {
-    let head = format!(".visible .entry {name}(");
-    let start = PTX.find(&head)? + head.len();
-    let end = start + PTX[start..].find(')')?;
-    Some(
-        PTX[start..end]
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect(),
-    )
+    RLE_MODULE.params(name)
 }
 
 #[cfg(test)]
@@ -64,6 +120,16 @@ mod tests {
                 found.contains(&k),
                 "kernel {k} missing from the bundle: {found:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_mask_module_has_every_mask_kernel_on_the_same_baseline() {
+        assert_eq!(MASK_MODULE.target(), RLE_MODULE.target());
+        assert_eq!(MASK_MODULE.version(), RLE_MODULE.version());
+        let found: Vec<_> = MASK_MODULE.entries().collect();
+        for k in mask_kernels::abi::KERNELS {
+            assert!(found.contains(&k), "kernel {k} missing: {found:?}");
         }
     }
 }

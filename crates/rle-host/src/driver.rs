@@ -1,6 +1,8 @@
-//! Device selection, context and module loading. The PTX bundle is loaded
-//! eagerly when a [`Gpu`] is created, so a driver that cannot JIT it fails
-//! here, with a remedy, instead of in the middle of a video.
+//! The RLE post-processor's device: its context, its PTX module and kernels.
+//! The module is loaded eagerly when a [`Gpu`] is created, so a driver that
+//! cannot JIT it fails here, with a remedy, instead of in the middle of a
+//! video. Opening a device and loading a module are `crate::toolkit`'s
+//! (shared with the other kernel families).
 
 use std::sync::Arc;
 
@@ -11,7 +13,8 @@ use rle_kernels::abi::{
 };
 
 use crate::bundle;
-use crate::error::{DriverContext, Error, Result};
+use crate::error::{DriverContext, Result};
+use crate::toolkit;
 
 /// Whether the CUDA driver library can be loaded on this machine. Must be
 /// checked before any other driver call: cudarc panics without it.
@@ -59,57 +62,14 @@ unsafe impl Send for Gpu {}
 // SAFETY: as above; the handles are never mutated after creation.
 unsafe impl Sync for Gpu {}
 
-fn driver_version() -> Result<i32> {
-    let mut v = 0;
-    // SAFETY: writes one int.
-    unsafe { sys::cuDriverGetVersion(&mut v) }
-        .result()
-        .call("cuDriverGetVersion")?;
-    Ok(v)
-}
-
 impl Gpu {
-    /// Opens device `ordinal` and loads the embedded PTX.
+    /// Opens device `ordinal` and loads the embedded RLE PTX module (device
+    /// opening and module loading are the family-independent
+    /// `crate::toolkit`).
     pub(crate) fn open(ordinal: usize) -> Result<Self> {
-        if !driver_present() {
-            return Err(Error::NoDriver);
-        }
-        result::init().call("cuInit")?;
-        let count = result::device::get_count().call("cuDeviceGetCount")?;
-        if ordinal >= count.max(0) as usize {
-            return Err(Error::NoDevice { ordinal, count });
-        }
-        let ctx = CudaContext::new(ordinal).call("cuDevicePrimaryCtxRetain")?;
-        let driver_version = driver_version()?;
-        let src = std::ffi::CString::new(bundle::PTX).expect("the PTX bundle contains no NUL byte");
-        // SAFETY: a NUL-terminated PTX image; the context is bound by `new`.
-        let module =
-            unsafe { result::module::load_data(src.as_ptr().cast()) }.map_err(|source| {
-                Error::PtxLoad {
-                    ptx_version: bundle::ptx_version().to_string(),
-                    ptx_target: bundle::ptx_target().to_string(),
-                    driver_version,
-                    source,
-                }
-            })?;
-        let function = |name: &'static str| -> Result<sys::CUfunction> {
-            let c = std::ffi::CString::new(name).expect("kernel names contain no NUL byte");
-            // SAFETY: looks up a symbol in the module just loaded.
-            unsafe { result::module::get_function(module, c) }.call("cuModuleGetFunction")
-        };
-        let attr = |a| ctx.attribute(a).call("cuDeviceGetAttribute");
-        let info = DeviceInfo {
-            ordinal,
-            name: ctx.name().call("cuDeviceGetName")?,
-            compute_capability: (
-                attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)?,
-                attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)?,
-            ),
-            driver_version,
-            multiprocessors: attr(
-                sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
-            )?,
-        };
+        let (ctx, info) = toolkit::device::open(ordinal)?;
+        let module = toolkit::module::load(&bundle::RLE_MODULE, info.driver_version)?;
+        let function = |name: &'static str| toolkit::module::function(module, name);
         let mask_count = function(KERNEL_MASK_COUNT)?;
         let mask_write = function(KERNEL_MASK_WRITE)?;
         let item_blocks = item_blocks(&[mask_count, mask_write], info.multiprocessors)?;

@@ -70,6 +70,28 @@ pub enum Error {
         /// What is wrong, with the numbers.
         reason: String,
     },
+    /// An RLE mask handed to [`crate::MaskOps`] is malformed or does not
+    /// fit its set.
+    #[error("RLE mask {mask}: {what}: expected {expected}, got {got}")]
+    MaskInput {
+        /// Index of the mask in its set.
+        mask: usize,
+        /// What is wrong, e.g. `"counts sum (height * width)"`.
+        what: &'static str,
+        /// The value it must have (or the limit).
+        expected: u64,
+        /// The value given.
+        got: u64,
+    },
+    /// A COCO RLE string handed to [`crate::MaskOps`] does not decode.
+    #[error("RLE mask {mask}: {source}")]
+    MaskRle {
+        /// Index of the mask in its set.
+        mask: usize,
+        /// Why the string does not decode.
+        #[source]
+        source: rle_reference::rle::RleError,
+    },
     /// A ticket of [`crate::Postprocessor::submit_device`] that this
     /// post-processor cannot collect.
     #[error("ticket {ticket}: {reason}")]

@@ -4,14 +4,16 @@
 
 use std::ffi::c_void;
 
-use cudarc::driver::{result, sys};
+use cudarc::driver::sys;
 use rle_kernels::abi::{
     FrameParams, CONVERT_BLOCKS, CONVERT_THREADS, COPY_BLOCKS, COPY_THREADS, MASK_THREADS,
     SELECT_THREADS,
 };
 
 use crate::driver::Gpu;
-use crate::error::{DriverContext, Result};
+use crate::error::Result;
+// The launch wrapper and argument helper are the family-independent toolkit's.
+use crate::toolkit::launch::{arg, go};
 
 /// Arguments of `rle_select` (checked against the bundle by a test).
 const SELECT_ARGS: usize = 11;
@@ -60,28 +62,6 @@ pub(crate) struct FrameBuffers {
     pub(crate) host_det_count: u64,
     pub(crate) host_counters: u64,
     pub(crate) host_chars: u64,
-}
-
-fn arg<T>(v: &T) -> *mut c_void {
-    (v as *const T).cast_mut().cast()
-}
-
-/// One `cuLaunchKernel` of `f` on `stream` with no dynamic shared memory; a
-/// failure is `Error::Driver` naming `call`.
-///
-/// # Safety
-/// `params` matches `f`'s parameter list and every pointer in it is valid
-/// for the launch, as each caller below states.
-unsafe fn go(
-    f: sys::CUfunction,
-    grid: (u32, u32, u32),
-    threads: u32,
-    stream: sys::CUstream,
-    params: &mut [*mut c_void],
-    call: &'static str,
-) -> Result<()> {
-    // SAFETY: the caller's contract.
-    unsafe { result::launch_kernel(f, grid, (threads, 1, 1), 0, stream, params) }.call(call)
 }
 
 /// `rle_select`: grid = one block per image.

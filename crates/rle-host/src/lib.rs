@@ -9,6 +9,8 @@
 //!   ([`Postprocessor::run_device`], zero-copy for TensorRT / ONNX Runtime /
 //!   PyTorch users), synchronous or enqueued ([`Postprocessor::submit_device`]
 //!   then [`Postprocessor::collect`], up to [`Config::max_in_flight`] frames).
+//! - [`MaskOps`]: the second kernel family (`mask-kernels`): area, bounding
+//!   box, dense decode and pairwise IoU of COCO RLE masks on the GPU.
 //! - No GPU? [`Fallback::Cpu`] runs `rle-cpu` (the sparse CPU path, equal to the
 //!   reference); [`Fallback::Error`] says why.
 //!
@@ -26,17 +28,23 @@ mod frame;
 mod frame_slot;
 mod handles;
 mod launch;
+mod mask_ops;
 mod memory;
 mod params;
 mod postprocessor;
 mod profile;
 mod tables;
+mod toolkit;
 
-pub use bundle::{entries as ptx_entries, ptx_target, ptx_version, PTX};
+pub use bundle::{
+    entries as ptx_entries, ptx_target, ptx_version, PtxModule, MASK_MODULE, PTX, PTX_MODULES,
+    RLE_MODULE,
+};
 pub use device_batch::DeviceBatch;
 pub use driver::{driver_present, DeviceInfo};
 pub use error::{Error, Result};
 pub use handles::{DevicePtr, EventHandle, StreamHandle};
+pub use mask_ops::{DeviceMasks, IouMatrix, MaskOps, MaskTimes, RleSet, RleStats};
 pub use params::{MaskDtype, Shapes};
 pub use postprocessor::{
     Config, DeviceInputs, Fallback, Postprocessor, Ticket, DEFAULT_MAX_IN_FLIGHT,

@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
-use cudarc::driver::{result, sys};
+use cudarc::driver::sys;
 
-use crate::error::{DriverContext, Result};
+use crate::error::Result;
+use crate::toolkit::events::EventSet;
 
 /// The kernels of a frame, in launch order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,36 +79,24 @@ impl KernelTimes {
 }
 
 /// The events of a profiled frame: one before the first launch and one after
-/// each. Created on first use and kept with the post-processor.
+/// each. Created on first use and kept with the post-processor. The events
+/// themselves are the family-independent `toolkit::events::EventSet`.
 #[derive(Debug)]
 pub(crate) struct StageEvents {
-    events: [sys::CUevent; 6],
+    events: EventSet<6>,
 }
 
 impl StageEvents {
     /// Creates the events in the current context.
     pub(crate) fn new() -> Result<Self> {
-        let mut events = [std::ptr::null_mut(); 6];
-        for (i, e) in events.iter_mut().enumerate() {
-            match result::event::create(sys::CUevent_flags::CU_EVENT_DEFAULT) {
-                Ok(ev) => *e = ev,
-                Err(err) => {
-                    // Do not leak the ones already made.
-                    for made in &events[..i] {
-                        // SAFETY: created just above, never recorded.
-                        let _ = unsafe { result::event::destroy(*made) };
-                    }
-                    return Err(err).call("cuEventCreate");
-                }
-            }
-        }
-        Ok(Self { events })
+        Ok(Self {
+            events: EventSet::new()?,
+        })
     }
 
     /// Records mark `i` (0: before the first launch; `k + 1`: after kernel `k`).
     pub(crate) fn mark(&self, i: usize, stream: sys::CUstream) -> Result<()> {
-        // SAFETY: our events; `stream` belongs to the same context.
-        unsafe { result::event::record(self.events[i], stream) }.call("cuEventRecord")
+        self.events.mark(i, stream)
     }
 
     /// The times between the marks, once the stream has been synchronized.
@@ -115,20 +104,14 @@ impl StageEvents {
         let mut t = KernelTimes::default();
         for k in Kernel::ALL {
             let i = k.index();
-            // SAFETY: both events were recorded on one stream, which completed.
-            let ms = unsafe { result::event::elapsed(self.events[i], self.events[i + 1]) }
-                .call("cuEventElapsedTime")?;
-            t.gpu[i] = Duration::from_secs_f64(f64::from(ms.max(0.0)) * 1e-3);
+            t.gpu[i] = self.events.between(i, i + 1)?;
         }
         Ok(t)
     }
 
     /// Destroys the events (the context must be current).
     pub(crate) fn destroy(self) {
-        for e in self.events {
-            // SAFETY: our events; the stream they were recorded on was synchronized.
-            let _ = unsafe { result::event::destroy(e) };
-        }
+        self.events.destroy();
     }
 }
 

@@ -3,6 +3,7 @@
 //! - [`counts`]: boolean mask ⇄ uncompressed counts (column-major, §4.1), runs → counts,
 //!   area and bounding box.
 //! - [`string`]: counts ⇄ the compressed string (`rleToString` / `rleFrString`, §4.2).
+//! - [`iou`]: intersection and IoU of two masks (dense; the mask kernels' reference).
 //! - [`json`]: the pycocotools-shaped `{"size": [h, w], "counts": "..."}` record.
 //!
 //! Invariants: counts alternate background/foreground runs starting with background
@@ -10,12 +11,14 @@
 //! never panics on malformed input; it returns an [`RleError`].
 
 pub mod counts;
+pub mod iou;
 pub mod json;
 pub mod string;
 
 use thiserror::Error;
 
 pub use counts::{area, counts_from_runs, decode, encode, to_bbox};
+pub use iou::iou;
 pub use json::RleJson;
 pub use string::{compress, decompress};
 

@@ -1,0 +1,447 @@
+//! [`MaskOps`]: the mask kernel family (`crates/mask-kernels`) on the GPU.
+//! What a consumer of COCO RLE masks (ours, or pycocotools') needs next, next
+//! to the masks: each mask's area and bounding box ([`MaskOps::stats`]), the
+//! dense masks ([`MaskOps::decode`], or left on the device with
+//! [`MaskOps::decode_device`]) and the IoU of every pair of two sets
+//! ([`MaskOps::iou`]), equal to `rle_reference::rle`'s `area`, `to_bbox`,
+//! `decode` and `iou`.
+//!
+//! Built only from the family-independent `crate::toolkit` (device, module,
+//! launch, events) and the growing buffers of `crate::memory`; it shares
+//! nothing with the RLE post-processor but the crate. One stream per
+//! `MaskOps`; every call synchronizes it once before returning, except
+//! `decode_device`, which synchronizes too and leaves the masks on the GPU.
+
+mod launch;
+mod set;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cudarc::driver::{result, sys, CudaContext};
+use mask_kernels::abi::{status, MaskStats, KERNEL_RLE_DECODE, KERNEL_RLE_IOU, KERNEL_RLE_SCAN};
+use ndarray::Array2;
+
+use crate::bundle::MASK_MODULE;
+use crate::driver::DeviceInfo;
+use crate::error::{DriverContext, Error, Result};
+use crate::handles::DevicePtr;
+use crate::toolkit::events::EventSet;
+use crate::toolkit::{self, DeviceBuffer};
+use launch::SetPtrs;
+
+pub use set::RleSet;
+
+/// Area and bounding box of one mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RleStats {
+    /// Foreground pixels (pycocotools `area`).
+    pub area: u32,
+    /// `[x, y, w, h]` of the foreground (pycocotools `toBbox`), zeros when empty.
+    pub bbox: [u32; 4],
+    /// Number of counts (runs) of the mask.
+    pub counts: u32,
+}
+
+/// IoU (and intersection in pixels) of every pair `(a[i], b[j])`, at `[i, j]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IouMatrix {
+    /// `inter / (area_a + area_b - inter)`; 0 where both masks are empty.
+    pub iou: Array2<f64>,
+    /// Foreground pixels the two masks share.
+    pub intersection: Array2<u32>,
+}
+
+/// GPU time of the kernels of the last call, with profiling on
+/// ([`MaskOps::set_profiling`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MaskTimes {
+    /// `mask_rle_scan` (both sets' scans for [`MaskOps::iou`]).
+    pub scan: Duration,
+    /// `mask_rle_decode` or `mask_rle_iou`, when the call ran one.
+    pub second: Option<Duration>,
+}
+
+/// Dense masks left in device memory by [`MaskOps::decode_device`]:
+/// `masks × height × width` bytes, row-major, 1 for foreground. Valid until
+/// the next call on the `MaskOps` (the borrow says so).
+#[derive(Debug)]
+pub struct DeviceMasks<'a> {
+    ptr: DevicePtr,
+    bytes: usize,
+    _ops: std::marker::PhantomData<&'a MaskOps>,
+}
+
+impl DeviceMasks<'_> {
+    /// The device address of the first mask's first pixel.
+    pub fn ptr(&self) -> DevicePtr {
+        self.ptr
+    }
+
+    /// Bytes of all masks.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// A set's device buffers.
+#[derive(Debug)]
+struct SetBuffers {
+    counts: DeviceBuffer,
+    offsets: DeviceBuffer,
+    ends: DeviceBuffer,
+    fg_before: DeviceBuffer,
+    stats: DeviceBuffer,
+}
+
+impl SetBuffers {
+    fn new(ctx: &Arc<CudaContext>) -> Self {
+        Self {
+            counts: DeviceBuffer::empty(ctx),
+            offsets: DeviceBuffer::empty(ctx),
+            ends: DeviceBuffer::empty(ctx),
+            fg_before: DeviceBuffer::empty(ctx),
+            stats: DeviceBuffer::empty(ctx),
+        }
+    }
+
+    /// Grows the buffers for `set` and enqueues its upload on `stream`.
+    fn upload(&mut self, set: &RleSet, stream: sys::CUstream) -> Result<SetPtrs> {
+        let n = set.all_counts().len().max(1) * 4;
+        self.counts.ensure(n)?;
+        self.ends.ensure(n)?;
+        self.fg_before.ensure(n)?;
+        self.offsets.ensure(set.offsets().len() * 4)?;
+        self.stats
+            .ensure(set.len().max(1) * std::mem::size_of::<MaskStats>())?;
+        // SAFETY: each buffer was just sized for the slice copied into it;
+        // the host slices outlive the copies (the caller synchronizes before
+        // returning).
+        unsafe {
+            if !set.all_counts().is_empty() {
+                result::memcpy_htod_async(self.counts.ptr(), set.all_counts(), stream)
+                    .call("cuMemcpyHtoDAsync(counts)")?;
+            }
+            result::memcpy_htod_async(self.offsets.ptr(), set.offsets(), stream)
+                .call("cuMemcpyHtoDAsync(offsets)")?;
+        }
+        Ok(SetPtrs {
+            params: set.params(),
+            counts: self.counts.ptr(),
+            offsets: self.offsets.ptr(),
+            ends: self.ends.ptr(),
+            fg_before: self.fg_before.ptr(),
+            stats: self.stats.ptr(),
+        })
+    }
+}
+
+/// The mask kernels bound to one device and one stream, with buffers that
+/// grow to the largest sets seen and are reused.
+#[derive(Debug)]
+pub struct MaskOps {
+    ctx: Arc<CudaContext>,
+    module: sys::CUmodule,
+    scan: sys::CUfunction,
+    decode: sys::CUfunction,
+    iou: sys::CUfunction,
+    stream: sys::CUstream,
+    info: DeviceInfo,
+    sets: [SetBuffers; 2],
+    dense: DeviceBuffer,
+    ious: DeviceBuffer,
+    inters: DeviceBuffer,
+    poison: bool,
+    events: Option<EventSet<3>>,
+    times: Option<MaskTimes>,
+}
+
+// SAFETY: CUDA handles are usable from any thread once the context is bound
+// (every method binds it first); `&mut self` serializes use.
+unsafe impl Send for MaskOps {}
+
+/// Waits for `stream`.
+fn sync(stream: sys::CUstream) -> Result<()> {
+    // SAFETY: our own stream.
+    unsafe { result::stream::synchronize(stream) }.call("cuStreamSynchronize")
+}
+
+impl MaskOps {
+    /// Opens device `ordinal` and loads the mask module (eagerly: a driver
+    /// that cannot JIT it fails here with `Error::PtxLoad`). `Error::NoDriver`
+    /// without a CUDA driver.
+    pub fn new(ordinal: usize) -> Result<Self> {
+        let (ctx, info) = toolkit::device::open(ordinal)?;
+        let module = toolkit::module::load(&MASK_MODULE, info.driver_version)?;
+        let function = |name| toolkit::module::function(module, name);
+        let (scan, decode, iou) = (
+            function(KERNEL_RLE_SCAN)?,
+            function(KERNEL_RLE_DECODE)?,
+            function(KERNEL_RLE_IOU)?,
+        );
+        let stream = result::stream::create(result::stream::StreamKind::NonBlocking)
+            .call("cuStreamCreate")?;
+        Ok(Self {
+            sets: [SetBuffers::new(&ctx), SetBuffers::new(&ctx)],
+            dense: DeviceBuffer::empty(&ctx),
+            ious: DeviceBuffer::empty(&ctx),
+            inters: DeviceBuffer::empty(&ctx),
+            ctx,
+            module,
+            scan,
+            decode,
+            iou,
+            stream,
+            info,
+            poison: false,
+            events: None,
+            times: None,
+        })
+    }
+
+    /// The device.
+    pub fn device_info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// Records CUDA events around the kernels of every later call (off by
+    /// default: events add work); [`MaskOps::last_times`] reads them.
+    pub fn set_profiling(&mut self, on: bool) -> Result<()> {
+        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        if on && self.events.is_none() {
+            self.events = Some(EventSet::new()?);
+        }
+        if !on {
+            if let Some(e) = self.events.take() {
+                e.destroy();
+            }
+        }
+        Ok(())
+    }
+
+    /// The kernels' GPU time in the last call, with profiling on.
+    pub fn last_times(&self) -> Option<MaskTimes> {
+        self.times
+    }
+
+    /// Test support: fill every output with `0xA5` before each launch, so a
+    /// test proves the kernels wrote each byte it reads.
+    #[doc(hidden)]
+    pub fn set_poison(&mut self, on: bool) {
+        self.poison = on;
+    }
+
+    fn mark(&self, i: usize) -> Result<()> {
+        match &self.events {
+            Some(e) => e.mark(i, self.stream),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&self, buf: &DeviceBuffer, bytes: usize) -> Result<()> {
+        if self.poison && bytes > 0 {
+            // SAFETY: `bytes` fit the buffer (callers sized it first).
+            unsafe { result::memset_d8_async(buf.ptr(), 0xA5, bytes, self.stream) }
+                .call("cuMemsetD8Async(poison)")?;
+        }
+        Ok(())
+    }
+
+    /// Uploads set `slot` and scans it; returns its pointers (masks >= 1).
+    fn upload_and_scan(&mut self, slot: usize, set: &RleSet) -> Result<SetPtrs> {
+        let p = self.sets[slot].upload(set, self.stream)?;
+        let n = set.all_counts().len() * 4;
+        self.poison(&self.sets[slot].ends, n)?;
+        self.poison(&self.sets[slot].fg_before, n)?;
+        self.poison(
+            &self.sets[slot].stats,
+            set.len() * std::mem::size_of::<MaskStats>(),
+        )?;
+        // SAFETY: `upload` sized every buffer of the set for `set` (the
+        // contract of `launch::scan`), `set.len() >= 1` (callers return
+        // early for empty sets) and `RleSet` guarantees H*W < 2^32; the
+        // buffers live in `self` and are not freed before the sync.
+        unsafe { launch::scan(self.scan, self.stream, &p) }?;
+        Ok(p)
+    }
+
+    /// Reads set `slot`'s stats after the stream was synchronized; a
+    /// non-zero status (the host checks make it unreachable) is an error.
+    fn read_stats(&self, slot: usize, set: &RleSet) -> Result<Vec<MaskStats>> {
+        let masks = set.len();
+        let mut stats = vec![MaskStats::default(); masks];
+        // SAFETY: the buffer holds `masks` records written by the scan.
+        unsafe { result::memcpy_dtoh_async(&mut stats, self.sets[slot].stats.ptr(), self.stream) }
+            .call("cuMemcpyDtoHAsync(stats)")?;
+        sync(self.stream)?;
+        for (mask, s) in stats.iter().enumerate() {
+            if s.status & (status::SUM_SHORT | status::SUM_LONG | status::BAD_OFFSETS) != 0 {
+                return Err(Error::MaskInput {
+                    mask,
+                    what: "counts sum as the GPU saw it (height * width)",
+                    expected: u64::from(set.pixels()),
+                    got: s.sum,
+                });
+            }
+        }
+        Ok(stats)
+    }
+
+    fn finish_times(&mut self, second: bool) -> Result<()> {
+        self.times = match &self.events {
+            Some(e) => Some(MaskTimes {
+                scan: e.between(0, 1)?,
+                second: if second { Some(e.between(1, 2)?) } else { None },
+            }),
+            None => None,
+        };
+        Ok(())
+    }
+
+    /// Area, bounding box and run count of every mask of `set`.
+    pub fn stats(&mut self, set: &RleSet) -> Result<Vec<RleStats>> {
+        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        if set.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.mark(0)?;
+        self.upload_and_scan(0, set)?;
+        self.mark(1)?;
+        let stats = self.read_stats(0, set)?;
+        self.finish_times(false)?;
+        Ok(stats
+            .iter()
+            .map(|s| RleStats {
+                area: s.area,
+                bbox: s.bbox,
+                counts: s.counts,
+            })
+            .collect())
+    }
+
+    /// Decodes every mask of `set` on the GPU and leaves the dense masks
+    /// there (see [`DeviceMasks`]).
+    pub fn decode_device(&mut self, set: &RleSet) -> Result<DeviceMasks<'_>> {
+        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        let bytes = set.len() * set.pixels() as usize;
+        if bytes == 0 {
+            return Ok(DeviceMasks {
+                ptr: 0,
+                bytes: 0,
+                _ops: std::marker::PhantomData,
+            });
+        }
+        self.mark(0)?;
+        let p = self.upload_and_scan(0, set)?;
+        self.mark(1)?;
+        self.dense.ensure(bytes)?;
+        self.poison(&self.dense, bytes)?;
+        // SAFETY: the set was scanned just before on this stream and `dense`
+        // holds `masks * H * W` bytes (the contract of `launch::decode`).
+        unsafe { launch::decode(self.decode, self.stream, &p, self.dense.ptr()) }?;
+        self.mark(2)?;
+        // The status check synchronizes the stream.
+        self.read_stats(0, set)?;
+        self.finish_times(true)?;
+        Ok(DeviceMasks {
+            ptr: self.dense.ptr(),
+            bytes,
+            _ops: std::marker::PhantomData,
+        })
+    }
+
+    /// Decodes every mask of `set`: `masks × height × width` bytes,
+    /// row-major (`[m][y][x]`), 1 for foreground and 0 for background.
+    pub fn decode(&mut self, set: &RleSet) -> Result<Vec<u8>> {
+        let (ptr, bytes) = {
+            let d = self.decode_device(set)?;
+            (d.ptr(), d.bytes())
+        };
+        let mut out = vec![0u8; bytes];
+        if bytes > 0 {
+            // SAFETY: `ptr` holds `bytes` decoded bytes (the call above
+            // synchronized the stream that wrote them).
+            unsafe { result::memcpy_dtoh_async(&mut out, ptr, self.stream) }
+                .call("cuMemcpyDtoHAsync(dense)")?;
+            sync(self.stream)?;
+        }
+        Ok(out)
+    }
+
+    /// IoU and intersection of every pair of `a` and `b` (both of one size).
+    pub fn iou(&mut self, a: &RleSet, b: &RleSet) -> Result<IouMatrix> {
+        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        if a.size() != b.size() {
+            return Err(Error::MaskInput {
+                mask: 0,
+                what: "height * width of set b (both sets of an IoU have one size)",
+                expected: u64::from(a.size().height) * u64::from(a.size().width),
+                got: u64::from(b.size().height) * u64::from(b.size().width),
+            });
+        }
+        let (na, nb) = (a.len(), b.len());
+        if na == 0 || nb == 0 {
+            return Ok(IouMatrix {
+                iou: Array2::zeros((na, nb)),
+                intersection: Array2::zeros((na, nb)),
+            });
+        }
+        self.mark(0)?;
+        let pa = self.upload_and_scan(0, a)?;
+        let pb = self.upload_and_scan(1, b)?;
+        self.mark(1)?;
+        let pairs = na * nb;
+        self.ious.ensure(pairs * 8)?;
+        self.inters.ensure(pairs * 4)?;
+        self.poison(&self.ious, pairs * 8)?;
+        self.poison(&self.inters, pairs * 4)?;
+        // SAFETY: both sets were scanned before on this stream, their sizes
+        // are equal (checked above), and the outputs hold `na * nb` values
+        // (the contract of `launch::iou`).
+        unsafe {
+            launch::iou(
+                self.iou,
+                self.stream,
+                &pa,
+                &pb,
+                self.ious.ptr(),
+                self.inters.ptr(),
+            )
+        }?;
+        self.mark(2)?;
+        self.read_stats(0, a)?;
+        self.read_stats(1, b)?;
+        let mut iou = vec![0f64; pairs];
+        let mut inter = vec![0u32; pairs];
+        // SAFETY: both buffers hold `pairs` values written by the kernel.
+        unsafe {
+            result::memcpy_dtoh_async(&mut iou, self.ious.ptr(), self.stream)
+                .call("cuMemcpyDtoHAsync(iou)")?;
+            result::memcpy_dtoh_async(&mut inter, self.inters.ptr(), self.stream)
+                .call("cuMemcpyDtoHAsync(intersection)")?;
+        }
+        sync(self.stream)?;
+        self.finish_times(true)?;
+        Ok(IouMatrix {
+            iou: Array2::from_shape_vec((na, nb), iou).expect("na * nb values"),
+            intersection: Array2::from_shape_vec((na, nb), inter).expect("na * nb values"),
+        })
+    }
+}
+
+impl Drop for MaskOps {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_ok() {
+            if let Some(e) = self.events.take() {
+                e.destroy();
+            }
+            // SAFETY: our own stream and module; the stream is drained
+            // before either goes, so no kernel of the module runs.
+            unsafe {
+                let _ = result::stream::synchronize(self.stream);
+                let _ = result::stream::destroy(self.stream);
+                let _ = result::module::unload(self.module);
+            }
+        }
+    }
+}

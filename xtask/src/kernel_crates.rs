@@ -1,0 +1,206 @@
+//! Which crates are kernel crates: every workspace member whose `Cargo.toml`
+//! has a `[package.metadata.ptx]` table. `build-ptx` compiles each to its
+//! own PTX file in the bundle, and the freshness checks hash each one's
+//! sources, so adding a kernel family is adding a member with that table,
+//! never editing xtask.
+//!
+//! The table:
+//!
+//! ```toml
+//! [package.metadata.ptx]
+//! file = "mask_kernels.ptx"                 # in crates/rle-host/ptx/
+//! max-registers = { mask_rle_scan = 64 }    # optional: `.maxnreg` per entry (tune.rs)
+//! ```
+//!
+//! Members are read from the root manifest's `[workspace] members` (plain
+//! paths; globs are refused rather than guessed at).
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{bail, ensure, Context, Result};
+use serde::Deserialize;
+
+/// One kernel crate of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelCrate {
+    /// The package name (`cargo -p`).
+    pub package: String,
+    /// Its directory, `/`-separated, relative to the repository root.
+    pub dir: String,
+    /// Its PTX file name inside the bundle directory.
+    pub ptx_file: String,
+    /// `(entry, registers)` limits, sorted by entry.
+    pub max_registers: Vec<(String, u32)>,
+}
+
+impl KernelCrate {
+    /// The crate as rustc names its outputs (`rle_kernels-<hash>.s`).
+    pub fn crate_name(&self) -> String {
+        self.package.replace('-', "_")
+    }
+}
+
+#[derive(Deserialize)]
+struct RootManifest {
+    workspace: Workspace,
+}
+
+#[derive(Deserialize)]
+struct Workspace {
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MemberManifest {
+    package: Option<Package>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    ptx: Option<PtxTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct PtxTable {
+    file: String,
+    #[serde(default)]
+    max_registers: std::collections::BTreeMap<String, u32>,
+}
+
+fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// The kernel crates of the workspace at `root`, in `members` order.
+pub fn discover(root: &Path) -> Result<Vec<KernelCrate>> {
+    let ws: RootManifest = read_toml(&root.join("Cargo.toml"))?;
+    let mut found: Vec<KernelCrate> = Vec::new();
+    for member in ws.workspace.members {
+        ensure!(
+            !member.contains(['*', '?', '[']),
+            "workspace member `{member}` is a glob; list kernel crates by path"
+        );
+        let dir = member.trim_end_matches('/').to_owned();
+        let manifest: MemberManifest = read_toml(&root.join(&dir).join("Cargo.toml"))?;
+        let Some(package) = manifest.package else {
+            continue;
+        };
+        let Some(ptx) = package.metadata.and_then(|m| m.ptx) else {
+            continue;
+        };
+        ensure!(
+            ptx.file.ends_with(".ptx") && !ptx.file.contains(['/', '\\']),
+            "{dir}/Cargo.toml: [package.metadata.ptx] file = {:?} must be a plain `*.ptx` file name",
+            ptx.file
+        );
+        if let Some(other) = found.iter().find(|k| k.ptx_file == ptx.file) {
+            bail!(
+                "{dir} and {} both write {} into the bundle",
+                other.dir,
+                ptx.file
+            );
+        }
+        found.push(KernelCrate {
+            package: package.name,
+            dir,
+            ptx_file: ptx.file,
+            max_registers: ptx.max_registers.into_iter().collect(),
+        });
+    }
+    ensure!(
+        !found.is_empty(),
+        "no workspace member of {} has a [package.metadata.ptx] table: there is nothing to build",
+        root.display()
+    );
+    Ok(found)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    /// A workspace with the given `(dir, package, ptx table)` members
+    /// (`None`: not a kernel crate).
+    pub fn write_workspace(tmp: &TempDir, members: &[(&str, &str, Option<&str>)]) {
+        let list: Vec<String> = members.iter().map(|(d, ..)| format!("{d:?}")).collect();
+        tmp.write(
+            "Cargo.toml",
+            format!("[workspace]\nmembers = [{}]\n", list.join(", ")),
+        );
+        for (dir, name, table) in members {
+            let mut toml = format!("[package]\nname = \"{name}\"\n");
+            if let Some(t) = table {
+                toml.push_str(&format!("\n[package.metadata.ptx]\n{t}\n"));
+            }
+            tmp.write(&format!("{dir}/Cargo.toml"), toml);
+        }
+    }
+
+    #[test]
+    fn finds_members_with_a_ptx_table_in_order() {
+        let tmp = TempDir::new("discover");
+        write_workspace(
+            &tmp,
+            &[
+                ("crates/b-kernels", "b-kernels", Some("file = \"b.ptx\"")),
+                ("crates/host", "host", None),
+                (
+                    "crates/a-kernels",
+                    "a-kernels",
+                    Some("file = \"a.ptx\"\nmax-registers = { k2 = 64, k1 = 32 }"),
+                ),
+            ],
+        );
+        let found = discover(tmp.path()).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].package, "b-kernels");
+        assert_eq!(found[1].crate_name(), "a_kernels");
+        assert_eq!(found[1].dir, "crates/a-kernels");
+        assert_eq!(
+            found[1].max_registers,
+            [("k1".to_owned(), 32), ("k2".to_owned(), 64)]
+        );
+    }
+
+    #[test]
+    fn refuses_clashes_bad_names_and_an_empty_list() {
+        let tmp = TempDir::new("discover-bad");
+        let t = Some("file = \"x.ptx\"");
+        write_workspace(&tmp, &[("a", "a", t), ("b", "b", t)]);
+        assert!(format!("{:#}", discover(tmp.path()).unwrap_err()).contains("both write"));
+        write_workspace(&tmp, &[("a", "a", Some("file = \"../x.ptx\""))]);
+        assert!(discover(tmp.path()).is_err());
+        write_workspace(&tmp, &[("a", "a", Some("file = \"x.ptx\"\nsurprise = 1"))]);
+        assert!(discover(tmp.path()).is_err());
+        write_workspace(&tmp, &[("a", "a", None)]);
+        assert!(format!("{:#}", discover(tmp.path()).unwrap_err()).contains("nothing to build"));
+    }
+
+    /// The register limits of the RLE kernels are the ones their ABI
+    /// documents (`rle_kernels::abi::MAX_REGISTERS`).
+    #[test]
+    fn the_workspace_lists_both_families_and_the_rle_limits_match_its_abi() {
+        let found = discover(&crate::repo_root()).unwrap();
+        let names: Vec<_> = found.iter().map(|k| k.package.as_str()).collect();
+        assert!(names.contains(&"rle-kernels") && names.contains(&"mask-kernels"));
+        let rle = found.iter().find(|k| k.package == "rle-kernels").unwrap();
+        let mut abi: Vec<(String, u32)> = rle_kernels::abi::MAX_REGISTERS
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect();
+        abi.sort();
+        assert_eq!(rle.max_registers, abi);
+    }
+}
