@@ -198,13 +198,8 @@ fn adversarial_shapes_match_the_reference() {
             boxes: case.boxes.view(),
             masks: MaskLogits::F32(case.masks.view()),
         };
-        for (chunk, fused) in [
-            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, true),
-            (1, true),
-            (1, false),
-        ] {
+        for chunk in [rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 1] {
             pp.set_min_chunk_pixels(chunk);
-            pp.set_fused_reserve(fused);
             pp.poison_buffers().unwrap();
             let (gpu, scores) = pp
                 .run_with_scores(&batch, &case.metas, &case.opts)
@@ -216,11 +211,7 @@ fn adversarial_shapes_match_the_reference() {
                 &case.opts,
             )
             .unwrap();
-            assert_eq!(
-                gpu, want,
-                "{} (chunks of {chunk} px, fused reserve {fused})",
-                case.name
-            );
+            assert_eq!(gpu, want, "{} (chunks of {chunk} px)", case.name);
             frames += 1;
             for d in gpu.iter().flat_map(|r| &r.detections) {
                 dets += 1;
@@ -238,6 +229,5 @@ fn adversarial_shapes_match_the_reference() {
         assert!(n > 0, "{}: no detection, nothing exercised", case.name);
     }
     pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
-    pp.set_fused_reserve(true);
     println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference");
 }

@@ -44,7 +44,6 @@ pub enum CpuConfigs {
 /// - `RLE_BENCH_REQUIRE_GPU=1`: panic instead of skipping the GPU groups without a GPU
 /// - `RLE_BENCH_CHUNK_PIXELS`: the mask kernels' smallest chunk (`set_min_chunk_pixels`)
 ///   [the library's default]; results do not depend on it, only the split of the work
-/// - `RLE_BENCH_SEPARATE_RESERVE=1`: the reserve step as its own launch (`set_fused_reserve(false)`)
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where `ours.json` goes.
@@ -180,10 +179,6 @@ pub fn open_gpu(
             if let Some(px) = s.chunk_pixels {
                 pp.set_min_chunk_pixels(px);
                 println!("mask kernels' smallest chunk: {px} pixels");
-            }
-            if std::env::var_os("RLE_BENCH_SEPARATE_RESERVE").is_some_and(|v| v == "1") {
-                pp.set_fused_reserve(false);
-                println!("reserve step: its own launch (RLE_BENCH_SEPARATE_RESERVE=1)");
             }
             if let Some(info) = pp.device_info() {
                 println!("GPU: {} (driver {})", info.name, info.driver_version);

@@ -47,8 +47,6 @@ pub(crate) struct Launch<'a> {
     /// masks are snapshotted on overflow so the rerun never reads them.
     pub(crate) inputs_consumed: Option<EventHandle>,
     pub(crate) min_chunk_pixels: u32,
-    /// The reserve step inside the count pass (else its own launch).
-    pub(crate) fused_reserve: bool,
 }
 
 /// A frame enqueued on a stream and not yet finished.
@@ -80,7 +78,6 @@ pub(crate) unsafe fn enqueue(
     slot.tables.upload(stream)?;
     plan.frame.chars_capacity = slot.chars.bytes().min(u32::MAX as usize) as u32;
     plan.frame.min_chunk_pixels = how.min_chunk_pixels;
-    plan.frame.fused_reserve = u32::from(how.fused_reserve);
     // SAFETY: staging and blob hold `layout.end` bytes (reserve).
     unsafe {
         let src = std::slice::from_raw_parts(slot.staging.host_ptr().cast::<u8>(), layout.end);
@@ -130,9 +127,6 @@ pub(crate) unsafe fn enqueue(
         launch::mask_roi(gpu, stream, &plan.frame, &bufs)?;
         mark(2)?;
         launch::mask_count(gpu, stream, &plan.frame, &bufs)?;
-        if !how.fused_reserve {
-            launch::mask_reserve(gpu, stream, &plan.frame, &bufs)?;
-        }
         mark(3)?;
         launch::mask_write(gpu, stream, &plan.frame, &bufs)?;
         mark(4)?;

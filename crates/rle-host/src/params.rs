@@ -314,7 +314,6 @@ pub(crate) fn plan(
         chars_capacity,
         write_scores: u32::from(write_scores),
         min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
-        fused_reserve: 1,
     };
     let mut images = Vec::with_capacity(metas.len());
     let mut mask_sizes = Vec::with_capacity(metas.len());

@@ -159,7 +159,6 @@ struct GpuState {
     parked: HashMap<u64, Result<Vec<ImageResult>>>,
     next_ticket: u64,
     min_chunk_pixels: u32,
-    fused_reserve: bool,
     /// Events of profiled frames (`run_device_profiled`), made on first use.
     events: Option<StageEvents>,
 }
@@ -254,7 +253,6 @@ impl GpuState {
             parked: HashMap::new(),
             next_ticket: 0,
             min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
-            fused_reserve: true,
             events: None,
         })
     }
@@ -378,7 +376,6 @@ impl GpuState {
             },
             inputs_consumed: asks.inputs_consumed,
             min_chunk_pixels: self.min_chunk_pixels,
-            fused_reserve: self.fused_reserve,
         };
         // SAFETY: the caller's contract; the slot was just sized for the plan.
         let pending = match unsafe { frame::enqueue(&self.gpu, slot, plan, layout, inputs, how) } {
@@ -557,17 +554,6 @@ impl Postprocessor {
     pub fn set_min_chunk_pixels(&mut self, pixels: u32) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.min_chunk_pixels = pixels.max(1);
-        }
-    }
-
-    /// Whether each detection's reserve step runs inside the count pass, in
-    /// the block that counts its last chunk (`true`, the default), or as a
-    /// launch of its own after the pass (`false`). Results never depend on
-    /// it (the GPU tests run both); it exists to measure the two. No effect
-    /// on the CPU backend.
-    pub fn set_fused_reserve(&mut self, fused: bool) {
-        if let Backend::Gpu(g) = &mut self.backend {
-            g.fused_reserve = fused;
         }
     }
 

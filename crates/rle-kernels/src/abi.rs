@@ -131,9 +131,6 @@ pub struct FrameParams {
     /// [`DEFAULT_CHUNK_PIXELS`]). Smaller values only add items: tests use
     /// them to cross chunk boundaries everywhere.
     pub min_chunk_pixels: u32,
-    /// Non-zero: `rle_mask_count` runs each detection's reserve step itself
-    /// (the default); zero: the host launches `rle_mask_reserve` after it.
-    pub fused_reserve: u32,
 }
 
 /// Per-image parameters (one record per image of the batch).
@@ -319,7 +316,7 @@ pub struct FrameCounters {
 /// and write passes (`chars_used` and `overflowed`; the item plan stays).
 pub const COUNTERS_RESET_BYTES: usize = 12;
 
-const _: () = assert!(core::mem::size_of::<FrameParams>() == 64);
+const _: () = assert!(core::mem::size_of::<FrameParams>() == 60);
 const _: () = assert!(core::mem::size_of::<ImageParams>() == 116);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);

@@ -144,29 +144,6 @@ impl Ctx {
         }
     }
 
-    /// Foreground of one ROI pixel next to a tile (its class from the staged
-    /// flags when `staged`, evaluated only when mixed). A method, not a
-    /// closure: a closure called twice became a PTX function taking `self`
-    /// by address, which sent the whole context to local memory.
-    #[inline(always)]
-    pub(super) fn fg_edge(
-        &self,
-        k: u32,
-        staged: bool,
-        flags: *const u8,
-        hpass: *const f32,
-        col_a: u32,
-    ) -> bool {
-        if !staged {
-            return self.fg_pixel(k);
-        }
-        match self.group_class_staged(k, k + 1, flags, col_a) {
-            BACKGROUND => false,
-            FOREGROUND => true,
-            _ => self.fg_from_hpass(k, hpass, col_a),
-        }
-    }
-
     /// The context of detection slot `slot` of image `b`, with an empty ROI.
     ///
     /// # Safety
@@ -289,89 +266,6 @@ impl Ctx {
                 |a, b| self.window(a, b),
             )
         }
-    }
-
-    /// [`Ctx::horizontal_at`], and the OR of `uniform::logit_flags` over the
-    /// logits it read (the taps of that column at row `sy`).
-    #[inline(always)]
-    pub(super) fn horizontal_flags_at(&self, col: u32, sy: u32) -> (f32, u32) {
-        let im = &self.img;
-        let bound = im.fg_bound;
-        let x = self.c0 + col - im.paste_x;
-        let flags = core::cell::Cell::new(0u32);
-        // SAFETY: the column lies inside the S region; slots bound the weights.
-        let h = unsafe {
-            let xs = *self.spans.add((im.xtab + x) as usize);
-            let xw = core::slice::from_raw_parts(
-                self.weights.add((im.xweights + x * im.xslots) as usize),
-                im.xslots as usize,
-            );
-            horizontal(
-                self.mode == resize_mode::BILINEAR,
-                xs,
-                xw,
-                im.win_w,
-                sy,
-                |a, b| {
-                    let v = self.window(a, b);
-                    flags.set(flags.get() | logit_flags(v, bound));
-                    v
-                },
-            )
-        };
-        (h, flags.get())
-    }
-
-    /// [`Ctx::group_class`] from the flags staged in shared memory
-    /// (`flags[(col - col_a) * h_rows + sy - sy_lo]`, filled with
-    /// [`Ctx::horizontal_flags_at`]): a piece whose taps leave the staged
-    /// rows is mixed (and then evaluated, exactly as always).
-    #[inline(always)]
-    pub(super) fn group_class_staged(
-        &self,
-        mut k: u32,
-        k_end: u32,
-        flags: *const u8,
-        col_a: u32,
-    ) -> u32 {
-        let im = &self.img;
-        if !shortcuts_allowed(im.fg_bound) {
-            return MIXED;
-        }
-        let bilinear = self.mode == resize_mode::BILINEAR;
-        let mut f = 0u32;
-        let mut pieces = 0u32;
-        // SAFETY: the pixels lie in the ROI (table entries exist); staged
-        // indices are checked against the stored rows; col >= col_a.
-        unsafe {
-            while k < k_end {
-                if pieces == 2 {
-                    return MIXED;
-                }
-                let (col, row) = (k / self.rows, k % self.rows);
-                let n = (self.rows - row).min(k_end - k);
-                let y0 = self.r0 + row - im.paste_y;
-                let ya = *self.spans.add((im.ytab + y0) as usize);
-                let yb = *self.spans.add((im.ytab + y0 + n - 1) as usize);
-                let lo = ya.first.wrapping_sub(self.sy_lo);
-                let hi = last_tap(bilinear, yb, im.win_h).wrapping_sub(self.sy_lo);
-                if hi >= self.h_rows || lo > hi || hi - lo >= RECT_CAP {
-                    return MIXED;
-                }
-                let base = (col - col_a) * self.h_rows;
-                let mut r = lo;
-                while r <= hi {
-                    f |= u32::from(*flags.add((base + r) as usize));
-                    r += 1;
-                }
-                if class_of(f) == MIXED {
-                    return MIXED;
-                }
-                k += n;
-                pieces += 1;
-            }
-        }
-        class_of(f)
     }
 
     /// Foreground of ROI pixel `k` from the horizontal passes of its column

@@ -71,9 +71,7 @@ const WORDS: usize = EVENTS + 2 * TILE as usize;
 const FG: usize = WORDS * 4; // byte offset: foreground of tile pixels -1 ..= TILE
 const HPASS: usize = 4676; // word offset: horizontal passes of a tile's columns
 const HPASS_CAP: u32 = 2048; // f32 values
-const FLAGS: usize = (HPASS + HPASS_CAP as usize) * 4; // byte offset: flags of those passes
-const SMEM_BYTES: usize = 28_944;
-const _: () = assert!(FLAGS + HPASS_CAP as usize <= SMEM_BYTES);
+const SMEM_BYTES: usize = 26_896;
 const _: () = assert!(FG + TILE as usize + 2 <= HPASS * 4);
 const _: () = assert!((HPASS + HPASS_CAP as usize) * 4 <= SMEM_BYTES);
 const _: () = assert!(FG + TILE as usize + 2 <= SMEM_BYTES);

@@ -31,7 +31,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
     chars: *mut u8,
     counters: *mut FrameCounters,
 ) {
-    let sh = shared_bytes!("rle_mask_count_smem", 28944).cast::<u32>();
+    let sh = shared_bytes!("rle_mask_count_smem", 26896).cast::<u32>();
     let s = |i: usize| sh.wrapping_add(i);
     // SAFETY (whole body): see the contract; the loop and branches are
     // block-uniform.
@@ -58,7 +58,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                 // the detection's last chunk sees every state of it.
                 fence_gpu();
                 let before = atomic_add(&raw mut (*rois.add(item.slot as usize)).counted, 1);
-                *s(FLAG) = u32::from(frame.fused_reserve != 0 && before + 1 == item.roi.chunks);
+                *s(FLAG) = u32::from(before + 1 == item.roi.chunks);
             }
             sync();
             if *s(FLAG) != 0 {
@@ -99,7 +99,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
     chars: *mut u8,
     counters: *const FrameCounters,
 ) {
-    let sh = shared_bytes!("rle_mask_write_smem", 28944).cast::<u32>();
+    let sh = shared_bytes!("rle_mask_write_smem", 26896).cast::<u32>();
     // SAFETY (whole body): see the contract; the loop and skips are uniform.
     unsafe {
         let items = (*counters).items;

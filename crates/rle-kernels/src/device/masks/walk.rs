@@ -32,42 +32,18 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mu
         while tile < end {
             // Foreground of pixels tile-1 ..= min(tile+TILE, end) (the
             // neighbours may lie in other chunks; outside the ROI everything
-            // is background) into shared memory.
+            // is background) into shared memory. Thread t owns the group of
+            // pixels tile + t*MASK_ITEMS ..: a group whose source logits all
+            // share a decided sign is written at once (`uniform`), only the
+            // mixed ones are evaluated, spread over the whole block.
             let fg_sh = sh.cast::<u8>().wrapping_add(FG);
             let last = (tile + TILE).min(end); // last position evaluated
-                                               // 1. The columns those pixels lie in: their horizontal passes and
-                                               // the flags of the logits those read go to shared memory once (a
-                                               // few columns × the window rows the ROI reads). Tiles spanning
-                                               // too many short columns read the window directly instead.
-            let hpass = sh.wrapping_add(HPASS).cast::<f32>();
-            let flags = sh.cast::<u8>().wrapping_add(FLAGS);
-            let col_a = tile.saturating_sub(1) / cx.rows;
-            let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
-            let entries = ncols * cx.h_rows;
-            let staged = cx.h_rows > 0 && entries <= HPASS_CAP;
-            if staged {
-                let mut i = t;
-                while i < entries {
-                    let (c, r) = (i / cx.h_rows, i % cx.h_rows);
-                    let (h, f) = cx.horizontal_flags_at(col_a + c, cx.sy_lo + r);
-                    *hpass.add(i as usize) = h;
-                    *flags.add(i as usize) = f as u8;
-                    i += nt;
-                }
-                sync();
-            }
-            // 2. Thread t owns the group of pixels tile + t*MASK_ITEMS ..: a
-            // group whose source logits all share a decided sign is written
-            // at once (`uniform`); the two neighbours outside the groups are
-            // decided by two other threads.
             let g0 = tile + t * MASK_ITEMS;
             let g_end = (g0 + MASK_ITEMS).min(end);
-            let class = if g0 >= g_end {
-                BACKGROUND
-            } else if staged {
-                cx.group_class_staged(g0, g_end, flags, col_a)
-            } else {
+            let class = if g0 < g_end {
                 cx.group_class(g0, g_end)
+            } else {
+                BACKGROUND
             };
             if class != MIXED {
                 let mut k = g0;
@@ -76,15 +52,15 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mu
                     k += 1;
                 }
             }
-            // Both lie in the staged columns (col_a .. the column of `last`).
+            // The two neighbours outside the groups, by two other threads.
             if t == nt - 1 {
-                *fg_sh = u8::from(tile >= 1 && cx.fg_edge(tile - 1, staged, flags, hpass, col_a));
+                *fg_sh = u8::from(tile >= 1 && cx.fg_pixel(tile - 1));
             }
             if t == nt - 2 {
                 *fg_sh.add((last + 1 - tile) as usize) =
-                    u8::from(last < cx.total && cx.fg_edge(last, staged, flags, hpass, col_a));
+                    u8::from(last < cx.total && cx.fg_pixel(last));
             }
-            // 3. Mixed groups in a list (low half of the scan), foreground
+            // Mixed groups in a list (low half of the scan) and foreground
             // groups counted (high half): a tile with neither has no events.
             let tally = u32::from(class == MIXED) | (u32::from(class == FOREGROUND) << 16);
             let (pre, sums) = block_exclusive_scan(tally, s(SCAN));
@@ -97,22 +73,40 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mu
                 *s(EVENTS + (pre & 0xFFFF) as usize) = t;
             }
             sync();
-            // 4. The mixed groups' pixels, spread over the whole block: one
-            // vertical pass each over the staged horizontal passes.
-            let n_px = mixed * MASK_ITEMS;
-            let mut i = t;
-            while i < n_px {
-                let g = *s(EVENTS + (i / MASK_ITEMS) as usize);
-                let k = tile + g * MASK_ITEMS + i % MASK_ITEMS;
-                if k < end {
-                    let fg = if staged {
-                        cx.fg_from_hpass(k, hpass, col_a)
-                    } else {
-                        cx.fg_one(k)
-                    };
-                    *fg_sh.add((k + 1 - tile) as usize) = u8::from(fg);
+            if mixed > 0 {
+                // The columns those pixels lie in: their horizontal passes go
+                // to shared memory once (a few columns × the window rows the
+                // ROI reads) when that is less work than the pixels' own,
+                // leaving one vertical pass per pixel.
+                let hpass = sh.wrapping_add(HPASS).cast::<f32>();
+                let col_a = tile.saturating_sub(1) / cx.rows;
+                let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
+                let n_px = mixed * MASK_ITEMS;
+                let entries = ncols * cx.h_rows;
+                let use_hpass = cx.h_rows > 0 && entries <= HPASS_CAP && entries < n_px;
+                if use_hpass {
+                    let mut i = t;
+                    while i < entries {
+                        let (c, r) = (i / cx.h_rows, i % cx.h_rows);
+                        *hpass.add(i as usize) = cx.horizontal_at(col_a + c, cx.sy_lo + r);
+                        i += nt;
+                    }
+                    sync();
                 }
-                i += nt;
+                let mut i = t;
+                while i < n_px {
+                    let g = *s(EVENTS + (i / MASK_ITEMS) as usize);
+                    let k = tile + g * MASK_ITEMS + i % MASK_ITEMS;
+                    if k < end {
+                        let fg = if use_hpass {
+                            cx.fg_from_hpass(k, hpass, col_a)
+                        } else {
+                            cx.fg_one(k)
+                        };
+                        *fg_sh.add((k + 1 - tile) as usize) = u8::from(fg);
+                    }
+                    i += nt;
+                }
             }
             sync();
             // Events of this thread's MASK_ITEMS consecutive pixels.
