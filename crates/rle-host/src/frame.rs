@@ -4,8 +4,7 @@
 //! was too small, and assembles the results from mapped memory.
 //!
 //! Launch order: (`rle_widen` for half-precision logits or boxes), select,
-//! ROI, count (which also reserves each detection's string), write,
-//! (`rle_snapshot` and the caller's
+//! ROI, count, reserve, write, (`rle_snapshot` and the caller's
 //! inputs-consumed event, for deferred frames), copy-out, then the slot's
 //! `done` event. After the write pass nothing reads the caller's buffers
 //! again, except the arena-overflow rerun, which reads the snapshot when the
@@ -128,8 +127,10 @@ pub(crate) unsafe fn enqueue(
         mark(2)?;
         launch::mask_count(gpu, stream, &plan.frame, &bufs)?;
         mark(3)?;
-        launch::mask_write(gpu, stream, &plan.frame, &bufs)?;
+        launch::mask_reserve(gpu, stream, &plan.frame, &bufs)?;
         mark(4)?;
+        launch::mask_write(gpu, stream, &plan.frame, &bufs)?;
+        mark(5)?;
         if let Some(ev) = how.inputs_consumed {
             let halves = (inputs.masks_bytes / 2) as u64;
             launch::snapshot(
@@ -144,7 +145,7 @@ pub(crate) unsafe fn enqueue(
             read.2 = slot.snapshot.ptr();
         }
         launch::copy_out(gpu, stream, &plan.frame, &bufs)?;
-        mark(5)?;
+        mark(6)?;
         result::event::record(slot.done, stream).call("cuEventRecord(done)")?;
     }
     Ok(Pending { plan, layout, read })

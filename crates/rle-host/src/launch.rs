@@ -22,7 +22,7 @@ const SELECT_ARGS: usize = 11;
 const MASK_ROI_ARGS: usize = 9;
 
 /// Arguments of `rle_mask_count` (checked against the bundle by a test).
-const MASK_COUNT_ARGS: usize = 10;
+const MASK_COUNT_ARGS: usize = 9;
 
 /// Arguments of `rle_mask_reserve` (checked against the bundle by a test).
 const MASK_RESERVE_ARGS: usize = 8;
@@ -138,7 +138,7 @@ pub(crate) unsafe fn mask_roi(
 }
 
 /// `rle_mask_count`: a persistent grid of `gpu.item_blocks` blocks looping
-/// over the frame's items (and reserving each detection's string).
+/// over the frame's items.
 ///
 /// # Safety
 /// As for [`select`]; `rle_mask_roi` was launched first on the same stream.
@@ -157,12 +157,10 @@ pub(crate) unsafe fn mask_count(
         arg(&b.weights),
         arg(&b.rois),
         arg(&b.chunks),
-        arg(&b.chars),
         arg(&b.counters),
     ];
     // SAFETY: matches `rle_mask_count`'s signature; chunks holds
-    // MASK_ITEM_BUDGET + B*Q states (the most items a frame can have), chars
-    // `frame.chars_capacity` bytes (the fused reserve step writes there).
+    // MASK_ITEM_BUDGET + B*Q states (the most items a frame can have).
     unsafe {
         go(
             gpu.mask_count,
@@ -175,12 +173,11 @@ pub(crate) unsafe fn mask_count(
     }
 }
 
-/// `rle_mask_reserve`: grid = `Q × B` detection slots; only the arena rerun
-/// launches it (a frame's first pass reserves inside `rle_mask_count`).
+/// `rle_mask_reserve`: grid = `Q × B` detection slots.
 ///
 /// # Safety
-/// As for [`select`]; `rle_mask_count` ran before on the same stream and the
-/// arena counters were cleared since.
+/// As for [`select`]; `rle_mask_count` ran before on the same stream (and
+/// on a rerun, the arena counters were cleared since).
 pub(crate) unsafe fn mask_reserve(
     gpu: &Gpu,
     stream: sys::CUstream,
@@ -214,8 +211,7 @@ pub(crate) unsafe fn mask_reserve(
 /// `rle_mask_write`: the same persistent grid as [`mask_count`].
 ///
 /// # Safety
-/// As for [`select`]; `rle_mask_count` (or, on a rerun, `rle_mask_reserve`)
-/// ran before on the same stream.
+/// As for [`select`]; `rle_mask_reserve` ran before on the same stream.
 pub(crate) unsafe fn mask_write(
     gpu: &Gpu,
     stream: sys::CUstream,

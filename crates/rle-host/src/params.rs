@@ -13,8 +13,6 @@ use rle_kernels::abi::{
     dtype, resize_mode, FrameParams, ImageParams, DEFAULT_CHUNK_PIXELS, MASK_ITEM_BUDGET,
     MAX_QUERIES, NO_MAX_DETECTIONS,
 };
-use rle_kernels::tables::foreground_threshold;
-use rle_kernels::uniform::foreground_bound;
 use rle_reference::geometry::{MaskGrid, MaskWindow};
 use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
 
@@ -366,11 +364,6 @@ pub(crate) fn plan(
                 TableKind::Bilinear => resize_mode::BILINEAR,
                 TableKind::Antialiased | TableKind::Identity => resize_mode::ANTIALIASED,
             },
-            fg_bound: foreground_bound(
-                &xt.stats,
-                &yt.stats,
-                foreground_threshold(s.mask_dtype.code()),
-            ),
         });
         mask_sizes.push(canvas);
         int_boxes.push(grid.int_boxes);

@@ -3,7 +3,7 @@
 //! ([`crate::Postprocessor::run_device_profiled`]). This is what the
 //! per-kernel benchmarks (`benches/kernels.rs`) time: each kernel alone, on
 //! the buffers a real frame left for it, without relaunching it out of order
-//! (count accumulates into counters, so a lone relaunch would not
+//! (count and reserve accumulate into counters, so a lone relaunch would not
 //! be the work of a frame). Recording events adds work to a frame, so the
 //! production path records none.
 
@@ -21,10 +21,10 @@ pub enum Kernel {
     Select,
     /// `rle_mask_roi`: each detection's ROI and the frame's item plan.
     MaskRoi,
-    /// `rle_mask_count`: pass 1 over the items (events, characters), and
-    /// each detection's reserve step (chaining its chunks, reserving its
-    /// string) in the block that counts its last chunk.
+    /// `rle_mask_count`: pass 1 over the items (events, characters).
     MaskCount,
+    /// `rle_mask_reserve`: chains each detection's chunks, reserves its string.
+    MaskReserve,
     /// `rle_mask_write`: pass 2 over the items (the characters).
     MaskWrite,
     /// `rle_copy_out`: results into mapped host memory.
@@ -33,10 +33,11 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, in launch order.
-    pub const ALL: [Kernel; 5] = [
+    pub const ALL: [Kernel; 6] = [
         Kernel::Select,
         Kernel::MaskRoi,
         Kernel::MaskCount,
+        Kernel::MaskReserve,
         Kernel::MaskWrite,
         Kernel::CopyOut,
     ];
@@ -47,6 +48,7 @@ impl Kernel {
             Kernel::Select => "select",
             Kernel::MaskRoi => "mask_roi",
             Kernel::MaskCount => "mask_count",
+            Kernel::MaskReserve => "mask_reserve",
             Kernel::MaskWrite => "mask_write",
             Kernel::CopyOut => "copy_out",
         }
@@ -63,7 +65,7 @@ impl Kernel {
 /// write and copy-out is not included: these are the first pass's times.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct KernelTimes {
-    gpu: [Duration; 5],
+    gpu: [Duration; 6],
 }
 
 impl KernelTimes {
@@ -83,7 +85,7 @@ impl KernelTimes {
 /// themselves are the family-independent `toolkit::events::EventSet`.
 #[derive(Debug)]
 pub(crate) struct StageEvents {
-    events: EventSet<6>,
+    events: EventSet<7>,
 }
 
 impl StageEvents {
@@ -124,7 +126,14 @@ mod tests {
         let names: Vec<_> = Kernel::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(
             names,
-            ["select", "mask_roi", "mask_count", "mask_write", "copy_out"]
+            [
+                "select",
+                "mask_roi",
+                "mask_count",
+                "mask_reserve",
+                "mask_write",
+                "copy_out"
+            ]
         );
         for (i, k) in Kernel::ALL.iter().enumerate() {
             assert_eq!(k.index(), i);
@@ -135,7 +144,7 @@ mod tests {
     fn total_sums_the_kernels() {
         let mut t = KernelTimes::default();
         t.gpu[2] = Duration::from_micros(50);
-        t.gpu[3] = Duration::from_micros(7);
+        t.gpu[4] = Duration::from_micros(7);
         assert_eq!(t.of(Kernel::MaskCount), Duration::from_micros(50));
         assert_eq!(t.total(), Duration::from_micros(57));
     }

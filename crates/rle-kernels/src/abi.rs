@@ -199,10 +199,6 @@ pub struct ImageParams {
     /// per image with its tables: a same-size image is an identity copy in
     /// either mode and uses 1-tap antialiased-style tables.
     pub resize: u32,
-    /// Smallest logit the uniform-group shortcut takes for foreground
-    /// (`uniform::foreground_bound`): `+inf` for none, NaN to evaluate
-    /// every pixel (no shortcut at all).
-    pub fg_bound: f32,
 }
 
 /// Taps of one output index of a resize table: source indices
@@ -217,7 +213,7 @@ pub struct TapSpan {
     pub count: u32,
 }
 
-/// One detection, written by `rle_select` and completed by the reserve step
+/// One detection, written by `rle_select` and completed by `rle_mask_reserve`
 /// (string offset, length and runs).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -264,14 +260,13 @@ pub struct MaskRoi {
     pub chunks: u32,
     /// Index of its first item; items of all slots are numbered in slot order.
     pub item_start: u32,
-    /// Chunks counted so far (zeroed by `rle_mask_roi`'s plan): the block that
-    /// counts the last one runs the detection's reserve step.
-    pub counted: u32,
+    /// Padding.
+    pub _pad: u32,
 }
 
 /// What the mask kernels know about one chunk (item): a range of ROI pixels
 /// in column-major ROI order. Written by `rle_mask_count` (range, events,
-/// first/last events, characters) and the reserve step (arena offset).
+/// first/last events, characters) and `rle_mask_reserve` (arena offset).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ChunkState {
@@ -317,7 +312,7 @@ pub struct FrameCounters {
 pub const COUNTERS_RESET_BYTES: usize = 12;
 
 const _: () = assert!(core::mem::size_of::<FrameParams>() == 60);
-const _: () = assert!(core::mem::size_of::<ImageParams>() == 116);
+const _: () = assert!(core::mem::size_of::<ImageParams>() == 112);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<FrameCounters>() == 32);

@@ -28,7 +28,6 @@ pub mod fp;
 pub mod keys;
 pub mod tables;
 pub mod torch_sort;
-pub mod uniform;
 
 #[cfg(test)]
 mod test_rng;

@@ -1,5 +1,4 @@
-//! The mask stage: three kernels over detections and their items (and a
-//! fourth for the rare arena rerun).
+//! The mask stage: four kernels over detections and their items.
 //!
 //! - `rle_mask_roi` (grid `(Q, B)`): the block of a detection finds its ROI,
 //!   the bounding box of source logits `> 0` inside the padded/cropped window
@@ -7,20 +6,16 @@
 //!   span holds such a logit, all weights being ≥ 0; SPEC §7). The last block
 //!   to finish splits every ROI into chunks of about equal pixel counts
 //!   (`chunks::chunk_pixels`) and numbers them: the frame's "items".
-//! - `rle_mask_count` (a persistent grid looping over items): decides an
+//! - `rle_mask_count` (a persistent grid looping over items): evaluates an
 //!   item's pixels exactly as the reference does, counts run boundaries
 //!   ("events") and the COCO characters of every event from the chunk's
-//!   fourth on (those only need events of the same chunk). Pixels come in
-//!   groups of `MASK_ITEMS`: a group whose source logits all share a decided
-//!   sign is set at once (`crate::uniform`), only mixed groups are evaluated.
-//!   The block that counts a detection's last chunk runs its reserve step:
-//!   it chains the detection's chunks in parallel (`chunks::event_in_run`),
-//!   encodes each chunk's first three events and the trailing count, reserves
-//!   the string's arena space with one atomic and writes those characters.
-//! - `rle_mask_write` (the same item loop): decides the pixels again and
+//!   fourth on (those only need events of the same chunk).
+//! - `rle_mask_reserve` (grid `(Q, B)`): per detection, chains its chunks in
+//!   parallel (`chunks::event_in_run`), encodes each chunk's first three
+//!   events and the trailing count, reserves the string's arena space with
+//!   one atomic and writes those characters.
+//! - `rle_mask_write` (the same item loop as count): evaluates again and
 //!   writes each chunk's remaining characters at the reserved offset.
-//! - `rle_mask_reserve` (grid `(Q, B)`): the reserve step alone, for the
-//!   rerun after the host grew the arena.
 //!
 //! Work follows pixels, not detections: a frame's large masks are spread over
 //! every SM instead of a fixed number of blocks per detection. Pixels are
@@ -30,9 +25,9 @@
 //! small the detection is marked and nothing is written; the host grows the
 //! arena and runs reserve and write again.
 //!
-//! Files: `ctx.rs` (a detection's evaluation context: window reads, group
-//! classes, one pixel, horizontal passes), `roi.rs` (the ROI and the item
-//! plan, `rle_mask_roi`), `items.rs` (item → detection lookup), `walk.rs` (the
+//! Files: `ctx.rs` (a detection's evaluation context: window reads, one
+//! pixel, horizontal passes), `roi.rs` (the ROI and the item plan,
+//! `rle_mask_roi`), `items.rs` (item → detection lookup), `walk.rs` (the
 //! block-wide walk over a chunk's pixels: foreground, events, characters),
 //! `passes.rs` (`rle_mask_count`, `rle_mask_write`), `reserve.rs` (chaining a
 //! detection's chunks, `rle_mask_reserve`). The shared-memory layout below is
@@ -57,9 +52,6 @@ use crate::chunks::{boundary_values, chunk_pixels, chunk_range, chunks_for, even
 use crate::coco::{char_len, coded_value, write_chars};
 use crate::fp::{bf16_bits_to_f32, f16_bits_to_f32};
 use crate::tables::{foreground_threshold, horizontal, tap_index, vertical};
-use crate::uniform::{
-    class_of, last_tap, logit_flags, shortcuts_allowed, BACKGROUND, FOREGROUND, MIXED, RECT_CAP,
-};
 
 const SCAN: usize = 0; // 32 u32
 const MISC: usize = 32; // 16 u32

@@ -1,35 +1,29 @@
 //! The two pixel passes over items: `rle_mask_count` (events and character
-//! counts per chunk, then each detection's reserve step in the block that
-//! finishes its last chunk) and `rle_mask_write` (the characters, at the
-//! offsets the reserve step chose).
+//! counts per chunk) and `rle_mask_write` (the characters, at the offsets the
+//! reserve step chose).
 
 use super::ctx::Ctx;
 use super::items::item;
-use super::reserve::reserve_detection;
 use super::walk::walk;
 use super::*;
 
-/// Pass 1 over items: events, characters and boundary events of each chunk;
-/// the block that counts a detection's last chunk then runs its reserve step
-/// (`reserve_detection`), so no separate launch waits for the whole pass.
+/// Pass 1 over items: events, characters and boundary events of each chunk.
 ///
 /// # Safety
-/// As for [`rle_mask_roi`], which ran before on the same stream (and zeroed
-/// every `rois[..].counted`); `chunks` holds `counters.items` states (at most
-/// `MASK_ITEM_BUDGET + B*Q`); `chars` holds `frame.chars_capacity` bytes.
-/// Any grid `(G, 1, 1)`, `MASK_THREADS` threads.
+/// As for [`rle_mask_roi`], which ran before on the same stream; `chunks`
+/// holds `counters.items` states (at most `MASK_ITEM_BUDGET + B*Q`). Any grid
+/// `(G, 1, 1)`, `MASK_THREADS` threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_count(
     frame: FrameParams,
     images: *const ImageParams,
-    dets: *mut DetRecord,
+    dets: *const DetRecord,
     masks: *const u8,
     spans: *const TapSpan,
     weights: *const f32,
-    rois: *mut MaskRoi,
+    rois: *const MaskRoi,
     chunks: *mut ChunkState,
-    chars: *mut u8,
-    counters: *mut FrameCounters,
+    counters: *const FrameCounters,
 ) {
     let sh = shared_bytes!("rle_mask_count_smem", 26896).cast::<u32>();
     let s = |i: usize| sh.wrapping_add(i);
@@ -54,25 +48,6 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     out: 0,
                     skip: 0,
                 };
-                // Publish the state, then count it: the block that counts
-                // the detection's last chunk sees every state of it.
-                fence_gpu();
-                let before = atomic_add(&raw mut (*rois.add(item.slot as usize)).counted, 1);
-                *s(FLAG) = u32::from(before + 1 == item.roi.chunks);
-            }
-            sync();
-            if *s(FLAG) != 0 {
-                fence_gpu();
-                reserve_detection(
-                    &frame,
-                    &*images.add(item.b as usize),
-                    dets.add(item.slot as usize),
-                    &item.roi,
-                    chunks.add(item.roi.item_start as usize),
-                    chars,
-                    counters,
-                    sh,
-                );
             }
             sync();
             it += nbid_x();
@@ -83,8 +58,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
 /// Pass 2 over items: evaluate each chunk again and write its characters.
 ///
 /// # Safety
-/// As for [`rle_mask_count`] (or, on an arena rerun, [`rle_mask_reserve`]),
-/// which ran before on the same stream. Any
+/// As for [`rle_mask_reserve`], which ran before on the same stream. Any
 /// grid `(G, 1, 1)`, `MASK_THREADS` threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_write(

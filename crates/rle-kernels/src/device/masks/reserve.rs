@@ -42,10 +42,8 @@ unsafe fn chain(
     unsafe {
         while r0 < n {
             let c = r0 + t;
-            // Volatile: in `rle_mask_count` other blocks wrote these states
-            // during this launch (published by their fence and atomic).
             let st = if c < n {
-                core::ptr::read_volatile(states.add(c as usize))
+                *states.add(c as usize)
             } else {
                 ChunkState::default()
             };
@@ -131,7 +129,7 @@ unsafe fn chain(
 /// `states` holds the detection's `roi.chunks` chunk states, all counted;
 /// the other pointers follow the kernels' contract. Block-wide.
 #[inline(always)]
-pub(super) unsafe fn reserve_detection(
+unsafe fn reserve_detection(
     frame: &FrameParams,
     img: &ImageParams,
     det: *mut DetRecord,

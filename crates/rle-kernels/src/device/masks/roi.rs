@@ -202,7 +202,6 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
                 let r = rois.add(i as usize);
                 (*r).chunks = n;
                 (*r).item_start = base + pre;
-                (*r).counted = 0;
             }
             base += tot;
             r0 += nt;

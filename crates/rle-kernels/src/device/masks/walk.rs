@@ -32,81 +32,40 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mu
         while tile < end {
             // Foreground of pixels tile-1 ..= min(tile+TILE, end) (the
             // neighbours may lie in other chunks; outside the ROI everything
-            // is background) into shared memory. Thread t owns the group of
-            // pixels tile + t*MASK_ITEMS ..: a group whose source logits all
-            // share a decided sign is written at once (`uniform`), only the
-            // mixed ones are evaluated, spread over the whole block.
+            // is background), one pixel per thread and step, into shared.
             let fg_sh = sh.cast::<u8>().wrapping_add(FG);
             let last = (tile + TILE).min(end); // last position evaluated
-            let g0 = tile + t * MASK_ITEMS;
-            let g_end = (g0 + MASK_ITEMS).min(end);
-            let class = if g0 < g_end {
-                cx.group_class(g0, g_end)
-            } else {
-                BACKGROUND
-            };
-            if class != MIXED {
-                let mut k = g0;
-                while k < g_end {
-                    *fg_sh.add((k + 1 - tile) as usize) = u8::from(class == FOREGROUND);
-                    k += 1;
-                }
-            }
-            // The two neighbours outside the groups, by two other threads.
-            if t == nt - 1 {
-                *fg_sh = u8::from(tile >= 1 && cx.fg_pixel(tile - 1));
-            }
-            if t == nt - 2 {
-                *fg_sh.add((last + 1 - tile) as usize) =
-                    u8::from(last < cx.total && cx.fg_pixel(last));
-            }
-            // Mixed groups in a list (low half of the scan) and foreground
-            // groups counted (high half): a tile with neither has no events.
-            let tally = u32::from(class == MIXED) | (u32::from(class == FOREGROUND) << 16);
-            let (pre, sums) = block_exclusive_scan(tally, s(SCAN));
-            let (mixed, fg_groups) = (sums & 0xFFFF, sums >> 16);
-            if mixed == 0 && fg_groups == 0 {
-                tile += TILE;
-                continue;
-            }
-            if class == MIXED {
-                *s(EVENTS + (pre & 0xFFFF) as usize) = t;
-            }
-            sync();
-            if mixed > 0 {
-                // The columns those pixels lie in: their horizontal passes go
-                // to shared memory once (a few columns × the window rows the
-                // ROI reads) when that is less work than the pixels' own,
-                // leaving one vertical pass per pixel.
-                let hpass = sh.wrapping_add(HPASS).cast::<f32>();
-                let col_a = tile.saturating_sub(1) / cx.rows;
-                let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
-                let n_px = mixed * MASK_ITEMS;
-                let entries = ncols * cx.h_rows;
-                let use_hpass = cx.h_rows > 0 && entries <= HPASS_CAP && entries < n_px;
-                if use_hpass {
-                    let mut i = t;
-                    while i < entries {
-                        let (c, r) = (i / cx.h_rows, i % cx.h_rows);
-                        *hpass.add(i as usize) = cx.horizontal_at(col_a + c, cx.sy_lo + r);
-                        i += nt;
-                    }
-                    sync();
-                }
+            let span = last + 1 - tile + 1; // positions from tile-1
+                                            // The columns those pixels lie in: their horizontal passes go to
+                                            // shared memory once (a few columns × the window rows the ROI
+                                            // reads), leaving one vertical pass per pixel. Tiles spanning
+                                            // too many short columns evaluate every pixel in full.
+            let hpass = sh.wrapping_add(HPASS).cast::<f32>();
+            let col_a = tile.saturating_sub(1) / cx.rows;
+            let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
+            let use_hpass = cx.h_rows > 0 && ncols * cx.h_rows <= HPASS_CAP;
+            if use_hpass {
+                let n = ncols * cx.h_rows;
                 let mut i = t;
-                while i < n_px {
-                    let g = *s(EVENTS + (i / MASK_ITEMS) as usize);
-                    let k = tile + g * MASK_ITEMS + i % MASK_ITEMS;
-                    if k < end {
-                        let fg = if use_hpass {
-                            cx.fg_from_hpass(k, hpass, col_a)
-                        } else {
-                            cx.fg_one(k)
-                        };
-                        *fg_sh.add((k + 1 - tile) as usize) = u8::from(fg);
-                    }
+                while i < n {
+                    let (c, r) = (i / cx.h_rows, i % cx.h_rows);
+                    *hpass.add(i as usize) = cx.horizontal_at(col_a + c, cx.sy_lo + r);
                     i += nt;
                 }
+                sync();
+            }
+            let mut i = t;
+            while i < span {
+                let k = (tile + i).wrapping_sub(1); // pixel tile-1+i
+                let fg = tile + i >= 1
+                    && k < cx.total
+                    && if use_hpass {
+                        cx.fg_from_hpass(k, hpass, col_a)
+                    } else {
+                        cx.fg_one(k)
+                    };
+                *fg_sh.add(i as usize) = u8::from(fg);
+                i += nt;
             }
             sync();
             // Events of this thread's MASK_ITEMS consecutive pixels.
