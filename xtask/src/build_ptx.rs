@@ -159,7 +159,7 @@ pub fn compile(root: &Path) -> Result<Bundle> {
 fn compile_crate(root: &Path, krate: KernelCrate) -> Result<Compiled> {
     let package = krate.package.as_str();
     let name = krate.crate_name();
-    let sources = SourcesHash::of_crate(root, &krate.dir)?;
+    let sources = SourcesHash::of_dirs(root, &krate.source_dirs())?;
     let target_dir = root.join(PTX_TARGET_DIR);
     let deps_dir = target_dir.join(TARGET_TRIPLE).join("release").join("deps");
 
@@ -192,7 +192,7 @@ fn compile_crate(root: &Path, krate: KernelCrate) -> Result<Compiled> {
         .with_context(|| format!("applying the register limits of {package}"))?;
     // The lead edits kernels while others build: a PTX compiled from files
     // that changed mid-build would be recorded under the wrong hash.
-    let after = SourcesHash::of_crate(root, &krate.dir)?;
+    let after = SourcesHash::of_dirs(root, &krate.source_dirs())?;
     ensure!(
         after == sources,
         "the sources of {package} changed during the build ({}); run it again",

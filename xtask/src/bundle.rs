@@ -283,7 +283,7 @@ pub fn check_committed_without_compiler(root: &Path) -> Result<Vec<String>> {
     for krate in &crates {
         let file = &krate.ptx_file;
         let ptx = read(file)?;
-        let sources = SourcesHash::of_crate(root, &krate.dir)?;
+        let sources = SourcesHash::of_dirs(root, &krate.source_dirs())?;
         let Some(module) = manifest.modules.iter().find(|m| m.package == krate.package) else {
             continue;
         };
@@ -384,6 +384,7 @@ pub(crate) mod tests {
             dir: format!("crates/{package}"),
             ptx_file: file.into(),
             max_registers: Vec::new(),
+            path_deps: Vec::new(),
         }
     }
 
@@ -433,7 +434,7 @@ pub(crate) mod tests {
             .into_iter()
             .zip([PTX, PTX_B])
             .map(|(krate, ptx)| Compiled {
-                sources: SourcesHash::of_crate(tmp.path(), &krate.dir).unwrap(),
+                sources: SourcesHash::of_dirs(tmp.path(), &krate.source_dirs()).unwrap(),
                 krate,
                 ptx: ptx.into(),
             })

@@ -13,8 +13,12 @@
 //! ```
 //!
 //! Members are read from the root manifest's `[workspace] members` (plain
-//! paths; globs are refused rather than guessed at).
+//! paths; globs are refused rather than guessed at). A kernel crate's path
+//! dependencies (e.g. `kernel-prims`, the device primitives every family
+//! shares, directly or through `[workspace.dependencies]`) are part of its
+//! sources: their code is compiled into its PTX.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -32,9 +36,19 @@ pub struct KernelCrate {
     pub ptx_file: String,
     /// `(entry, registers)` limits, sorted by entry.
     pub max_registers: Vec<(String, u32)>,
+    /// Directories of its path dependencies (same form as `dir`), sorted.
+    pub path_deps: Vec<String>,
 }
 
 impl KernelCrate {
+    /// Every directory whose sources go into this crate's PTX: its own, then
+    /// its path dependencies'.
+    pub fn source_dirs(&self) -> Vec<&str> {
+        std::iter::once(self.dir.as_str())
+            .chain(self.path_deps.iter().map(String::as_str))
+            .collect()
+    }
+
     /// The crate as rustc names its outputs (`rle_kernels-<hash>.s`).
     pub fn crate_name(&self) -> String {
         self.package.replace('-', "_")
@@ -50,11 +64,67 @@ struct RootManifest {
 struct Workspace {
     #[serde(default)]
     members: Vec<String>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
 struct MemberManifest {
     package: Option<Package>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+}
+
+/// `a/b` joined with the relative `../c` as `a/c` (`/`-separated).
+fn join_relative(base: &str, rel: &str) -> Result<String> {
+    let mut parts: Vec<&str> = if base.is_empty() {
+        Vec::new()
+    } else {
+        base.split('/').collect()
+    };
+    for part in rel.trim_end_matches('/').split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                ensure!(
+                    parts.pop().is_some(),
+                    "path `{rel}` leaves the repository from `{base}`"
+                );
+            }
+            p => parts.push(p),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// The directories of the path dependencies of the member in `dir`.
+fn path_deps(
+    dir: &str,
+    deps: &BTreeMap<String, toml::Value>,
+    workspace: &BTreeMap<String, toml::Value>,
+) -> Result<Vec<String>> {
+    let path_of = |v: &toml::Value| {
+        v.get("path")
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut out = Vec::new();
+    for (name, dep) in deps {
+        let inherited = dep.get("workspace").and_then(toml::Value::as_bool) == Some(true);
+        let found = if inherited {
+            workspace
+                .get(name)
+                .and_then(path_of)
+                .map(|p| join_relative("", &p))
+        } else {
+            path_of(dep).map(|p| join_relative(dir, &p))
+        };
+        if let Some(p) = found {
+            out.push(p?);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -111,11 +181,14 @@ pub fn discover(root: &Path) -> Result<Vec<KernelCrate>> {
                 ptx.file
             );
         }
+        let path_deps = path_deps(&dir, &manifest.dependencies, &ws.workspace.dependencies)
+            .with_context(|| format!("the dependencies of {dir}"))?;
         found.push(KernelCrate {
             package: package.name,
             dir,
             ptx_file: ptx.file,
             max_registers: ptx.max_registers.into_iter().collect(),
+            path_deps,
         });
     }
     ensure!(
@@ -175,6 +248,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn path_dependencies_count_as_sources() {
+        let tmp = TempDir::new("discover-deps");
+        tmp.write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/k\"]\n[workspace.dependencies]\nprims = { path = \"crates/prims\" }\nserde = \"1\"\n",
+        );
+        tmp.write(
+            "crates/k/Cargo.toml",
+            "[package]\nname = \"k\"\n[package.metadata.ptx]\nfile = \"k.ptx\"\n[dependencies]\nprims.workspace = true\nserde.workspace = true\nlocal = { path = \"../local/\" }\nregistry = \"2\"\n",
+        );
+        let found = discover(tmp.path()).unwrap();
+        assert_eq!(found[0].path_deps, ["crates/local", "crates/prims"]);
+        assert_eq!(join_relative("a/b", "../../c").unwrap(), "c");
+        assert!(join_relative("a", "../../c").is_err());
+    }
+
+    #[test]
     fn refuses_clashes_bad_names_and_an_empty_list() {
         let tmp = TempDir::new("discover-bad");
         let t = Some("file = \"x.ptx\"");
@@ -196,6 +286,11 @@ pub(crate) mod tests {
         let names: Vec<_> = found.iter().map(|k| k.package.as_str()).collect();
         assert!(names.contains(&"rle-kernels") && names.contains(&"mask-kernels"));
         let rle = found.iter().find(|k| k.package == "rle-kernels").unwrap();
+        // Both families compile the shared device primitives into their PTX.
+        for k in &found {
+            assert_eq!(k.path_deps, ["crates/kernel-prims"], "{}", k.package);
+            assert_eq!(k.source_dirs(), [k.dir.as_str(), "crates/kernel-prims"]);
+        }
         let mut abi: Vec<(String, u32)> = rle_kernels::abi::MAX_REGISTERS
             .iter()
             .map(|(k, n)| (k.to_string(), *n))

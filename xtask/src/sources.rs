@@ -3,15 +3,16 @@
 //! edited without regenerating the PTX.
 //!
 //! Definition (kept reproducible with coreutils, from the repository root),
-//! for a kernel crate in `<dir>` (e.g. `crates/rle-kernels`):
-//! the files are every regular file under `<dir>/src` plus
-//! `<dir>/Cargo.toml`, named by their `/`-separated path relative
-//! to the repository root and sorted bytewise; the listing is one
-//! `<sha256 of the file>  <path>\n` line per file (exactly `sha256sum` output),
-//! and the sources hash is the sha256 of that listing:
+//! for a kernel crate in `<dir>` (e.g. `crates/rle-kernels`) and each of its
+//! path dependencies (`crates/kernel-prims`): the files are every regular
+//! file under each `<dir>/src` plus each `<dir>/Cargo.toml`, named by their
+//! `/`-separated path relative to the repository root and sorted bytewise;
+//! the listing is one `<sha256 of the file>  <path>\n` line per file (exactly
+//! `sha256sum` output), and the sources hash is the sha256 of that listing:
 //!
 //! ```text
-//! { find crates/rle-kernels/src -type f; echo crates/rle-kernels/Cargo.toml; } \
+//! { find crates/rle-kernels/src crates/kernel-prims/src -type f; \
+//!   echo crates/rle-kernels/Cargo.toml; echo crates/kernel-prims/Cargo.toml; } \
 //!   | LC_ALL=C sort | xargs sha256sum | sha256sum
 //! ```
 //!
@@ -68,11 +69,16 @@ impl SourcesHash {
         }
     }
 
-    /// Hashes the kernel crate in `dir` (relative) of the repository at `root`.
-    pub fn of_crate(root: &Path, dir: &str) -> Result<Self> {
-        let crate_dir = root.join(dir);
-        let mut paths = vec![crate_dir.join("Cargo.toml")];
-        collect_files(&crate_dir.join("src"), &mut paths)?;
+    /// Hashes the crates in `dirs` (relative) of the repository at `root`
+    /// together: a kernel crate and its path dependencies
+    /// (`KernelCrate::source_dirs`).
+    pub fn of_dirs(root: &Path, dirs: &[&str]) -> Result<Self> {
+        let mut paths = Vec::new();
+        for dir in dirs {
+            let crate_dir = root.join(dir);
+            paths.push(crate_dir.join("Cargo.toml"));
+            collect_files(&crate_dir.join("src"), &mut paths)?;
+        }
         let mut contents = Vec::with_capacity(paths.len());
         for path in &paths {
             let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -212,7 +218,7 @@ mod tests {
         tmp.write("crates/rle-kernels/src/device/mod.rs", "\n");
         // Outside `src`: not part of the hash.
         tmp.write("crates/rle-kernels/README.md", "docs\n");
-        let h = SourcesHash::of_crate(root, "crates/rle-kernels").unwrap();
+        let h = SourcesHash::of_dirs(root, &["crates/rle-kernels"]).unwrap();
         let paths: Vec<_> = h.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
@@ -237,5 +243,20 @@ mod tests {
             ),
         ]);
         assert_eq!(h, expected);
+        // A path dependency's files join the same sorted listing.
+        tmp.write("crates/kernel-prims/Cargo.toml", "[package]\n");
+        tmp.write("crates/kernel-prims/src/lib.rs", "\n");
+        let both =
+            SourcesHash::of_dirs(root, &["crates/rle-kernels", "crates/kernel-prims"]).unwrap();
+        let paths: Vec<_> = both.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths[..2],
+            [
+                "crates/kernel-prims/Cargo.toml",
+                "crates/kernel-prims/src/lib.rs"
+            ]
+        );
+        assert_eq!(paths.len(), 5);
+        assert_ne!(both.sha256, h.sha256);
     }
 }

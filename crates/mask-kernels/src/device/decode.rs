@@ -4,9 +4,9 @@
 //! mask after mask (`out[m * H * W + y * W + x]`), what torch, numpy and
 //! display code take as is.
 
-use super::prims::{bid_x, bid_y, nbid_x, ntid, tid};
 use crate::abi::MaskSetParams;
 use crate::runs::{column_major, is_foreground, span};
+use kernel_prims::{bid_x, bid_y, nbid_x, ntid, tid};
 
 /// See the module header and `abi::KERNEL_RLE_DECODE`.
 ///

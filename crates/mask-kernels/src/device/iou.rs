@@ -4,9 +4,9 @@
 //! its foreground prefix (`runs::foreground_before`, a binary search). Pairs
 //! whose boxes are disjoint are 0 without reading a run (as pycocotools).
 
-use super::prims::{bid_x, bid_y, block_sum_u64, ntid, shared_bytes, tid};
 use crate::abi::{MaskSetParams, MaskStats};
 use crate::runs::{foreground_before, iou, span, Extent};
+use kernel_prims::{bid_x, bid_y, block_sum_u64, ntid, shared_bytes, tid};
 
 /// One scanned mask's runs.
 struct Runs<'a> {

@@ -1,15 +1,10 @@
-//! Device-only code (nvptx64): the few thread-index, barrier and warp
-//! primitives this family needs ([`prims`]), and its entry points
-//! ([`scan`], [`decode`], [`iou`]).
-//!
-//! The primitives are this crate's own on purpose: a kernel crate compiles
-//! alone to its own PTX module, and `rle-kernels`' device helpers are private
-//! to it. Shared memory is declared with inline PTX at kernel scope
-//! ([`prims::shared_bytes!`]), once per kernel.
+//! Device-only code (nvptx64): this family's entry points ([`scan`],
+//! [`decode`], [`iou`]), built on the device primitives every kernel family
+//! shares (`kernel_prims`: thread indices, barriers, warp/block scans,
+//! atomics, and `shared_bytes!` for each kernel's static shared array).
 
 mod decode;
 mod iou;
-mod prims;
 mod scan;
 
 #[panic_handler]

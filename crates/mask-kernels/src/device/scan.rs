@@ -5,12 +5,12 @@
 //! Writes only `ends[start..end]`, `fg_before[start..end]` (the mask's
 //! clamped span, see `runs::span`) and `stats[mask]`.
 
-use super::prims::{
+use crate::abi::{MaskSetParams, MaskStats};
+use crate::runs::{clamp_end, span, sum_status, Extent};
+use kernel_prims::{
     atomic_max, atomic_min, bid_x, block_exclusive_scan_u64, ntid, shared_bytes, sync, tid,
     warp_min_max,
 };
-use crate::abi::{MaskSetParams, MaskStats};
-use crate::runs::{clamp_end, span, sum_status, Extent};
 
 /// See the module header and `abi::KERNEL_RLE_SCAN`.
 ///

@@ -1,0 +1,41 @@
+//! Relaxed atomics on generic addresses (shared or global memory).
+
+/// Relaxed atomic add on a u32 in shared or global memory (generic address).
+#[inline(always)]
+pub fn atomic_add(p: *mut u32, v: u32) -> u32 {
+    // SAFETY: callers pass a valid, aligned pointer into shared or global memory.
+    unsafe {
+        core::sync::atomic::AtomicU32::from_ptr(p)
+            .fetch_add(v, core::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Relaxed atomic add on a u64.
+#[inline(always)]
+pub fn atomic_add_u64(p: *mut u64, v: u64) -> u64 {
+    // SAFETY: callers pass a valid, 8-aligned pointer into global memory.
+    unsafe {
+        core::sync::atomic::AtomicU64::from_ptr(p)
+            .fetch_add(v, core::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Relaxed atomic min on a u32.
+#[inline(always)]
+pub fn atomic_min(p: *mut u32, v: u32) {
+    // SAFETY: callers pass a valid, aligned pointer into shared memory.
+    unsafe {
+        core::sync::atomic::AtomicU32::from_ptr(p)
+            .fetch_min(v, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Relaxed atomic max on a u32.
+#[inline(always)]
+pub fn atomic_max(p: *mut u32, v: u32) {
+    // SAFETY: callers pass a valid, aligned pointer into shared memory.
+    unsafe {
+        core::sync::atomic::AtomicU32::from_ptr(p)
+            .fetch_max(v, core::sync::atomic::Ordering::Relaxed);
+    }
+}

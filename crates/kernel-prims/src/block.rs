@@ -1,0 +1,102 @@
+//! Block-wide scans and sums over 32 shared scratch slots (barriers inside:
+//! every thread of the block calls them).
+
+use crate::thread::{ntid, sync, tid};
+use crate::warp::{shfl_xor_u64, warp_inclusive_scan, warp_inclusive_scan_u64};
+
+/// Block-wide exclusive prefix sum of `v`; returns `(prefix, total)`.
+/// `scratch` points at 32 shared u32s. Every thread must call it (it contains
+/// barriers); the block size must be a multiple of 32.
+#[inline(always)]
+pub fn block_exclusive_scan(v: u32, scratch: *mut u32) -> (u32, u32) {
+    let t = tid();
+    let lane = t & 31;
+    let warp = t >> 5;
+    let nwarps = ntid() >> 5;
+    let incl = warp_inclusive_scan(v);
+    // SAFETY: `scratch` has 32 slots and warp < 32; the barriers order the
+    // writes before the reads and the reads before the next call's writes.
+    unsafe {
+        if lane == 31 {
+            *scratch.add(warp as usize) = incl;
+        }
+        sync();
+        if warp == 0 {
+            let w = if lane < nwarps {
+                *scratch.add(lane as usize)
+            } else {
+                0
+            };
+            let wi = warp_inclusive_scan(w);
+            *scratch.add(lane as usize) = wi;
+        }
+        sync();
+        let before = if warp > 0 {
+            *scratch.add(warp as usize - 1)
+        } else {
+            0
+        };
+        let total = *scratch.add(nwarps as usize - 1);
+        sync();
+        (before.wrapping_add(incl).wrapping_sub(v), total)
+    }
+}
+
+/// Block-wide exclusive prefix sum; returns `(prefix, block total)`.
+/// `scratch` points at 32 shared `u64`s.
+#[inline(always)]
+pub fn block_exclusive_scan_u64(v: u64, scratch: *mut u64) -> (u64, u64) {
+    let t = tid();
+    let (lane, warp, nwarps) = (t & 31, t >> 5, ntid() >> 5);
+    let incl = warp_inclusive_scan_u64(v);
+    // SAFETY: `scratch` has 32 slots and warp < 32; the barriers order the
+    // writes before the reads and the reads before a later call's writes.
+    unsafe {
+        if lane == 31 {
+            *scratch.add(warp as usize) = incl;
+        }
+        sync();
+        if warp == 0 {
+            let w = if lane < nwarps {
+                *scratch.add(lane as usize)
+            } else {
+                0
+            };
+            *scratch.add(lane as usize) = warp_inclusive_scan_u64(w);
+        }
+        sync();
+        let before = if warp > 0 {
+            *scratch.add(warp as usize - 1)
+        } else {
+            0
+        };
+        let total = *scratch.add(nwarps as usize - 1);
+        sync();
+        (before.wrapping_add(incl).wrapping_sub(v), total)
+    }
+}
+
+/// Block-wide sum (every thread gets it). `scratch`: 32 shared `u64`s.
+#[inline(always)]
+pub fn block_sum_u64(mut v: u64, scratch: *mut u64) -> u64 {
+    let mut m = 16;
+    while m > 0 {
+        v = v.wrapping_add(shfl_xor_u64(v, m));
+        m >>= 1;
+    }
+    let t = tid();
+    let (lane, warp, nwarps) = (t & 31, t >> 5, ntid() >> 5);
+    // SAFETY: as in `block_exclusive_scan_u64`.
+    unsafe {
+        if lane == 0 {
+            *scratch.add(warp as usize) = v;
+        }
+        sync();
+        let mut total = 0u64;
+        for w in 0..nwarps {
+            total = total.wrapping_add(*scratch.add(w as usize));
+        }
+        sync();
+        total
+    }
+}
