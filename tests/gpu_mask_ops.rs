@@ -174,7 +174,19 @@ fn mask_ops_refuse_mismatched_sets_and_stay_usable() {
     let a = RleSet::from_counts(Size::new(2, 2), &[vec![1, 2, 1]]).unwrap();
     let b = RleSet::from_counts(Size::new(2, 3), &[vec![6]]).unwrap();
     let err = ops.iou(&a, &b).unwrap_err();
-    assert!(matches!(err, rle_host::Error::MaskInput { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            rle_host::Error::MaskSize {
+                expected_h: 2,
+                expected_w: 2,
+                got_h: 2,
+                got_w: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let empty = RleSet::from_counts::<Vec<u32>>(Size::new(2, 2), &[]).unwrap();
     assert!(ops.stats(&empty).unwrap().is_empty());
     assert_eq!(ops.iou(&a, &empty).unwrap().iou.dim(), (1, 0));

@@ -73,6 +73,24 @@ struct MemberManifest {
     package: Option<Package>,
     #[serde(default)]
     dependencies: BTreeMap<String, toml::Value>,
+    /// `[target.'cfg(..)'.dependencies]`: where nvptx-only dependencies go.
+    #[serde(default)]
+    target: BTreeMap<String, TargetDeps>,
+}
+
+#[derive(Deserialize)]
+struct TargetDeps {
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+}
+
+impl MemberManifest {
+    /// Every `[dependencies]` entry, target-specific ones included.
+    fn all_dependencies(&self) -> impl Iterator<Item = (&String, &toml::Value)> {
+        self.dependencies
+            .iter()
+            .chain(self.target.values().flat_map(|t| t.dependencies.iter()))
+    }
 }
 
 /// `a/b` joined with the relative `../c` as `a/c` (`/`-separated).
@@ -97,10 +115,13 @@ fn join_relative(base: &str, rel: &str) -> Result<String> {
     Ok(parts.join("/"))
 }
 
-/// The directories of the path dependencies of the member in `dir`.
+/// The directories of the path dependencies of the crate in `dir`, direct
+/// and transitive, target-specific ones included: a path dependency's own
+/// path dependencies are compiled into the same PTX.
 fn path_deps(
+    root: &Path,
     dir: &str,
-    deps: &BTreeMap<String, toml::Value>,
+    manifest: &MemberManifest,
     workspace: &BTreeMap<String, toml::Value>,
 ) -> Result<Vec<String>> {
     let path_of = |v: &toml::Value| {
@@ -108,20 +129,37 @@ fn path_deps(
             .and_then(toml::Value::as_str)
             .map(str::to_owned)
     };
-    let mut out = Vec::new();
-    for (name, dep) in deps {
-        let inherited = dep.get("workspace").and_then(toml::Value::as_bool) == Some(true);
-        let found = if inherited {
-            workspace
-                .get(name)
-                .and_then(path_of)
-                .map(|p| join_relative("", &p))
-        } else {
-            path_of(dep).map(|p| join_relative(dir, &p))
-        };
-        if let Some(p) = found {
-            out.push(p?);
+    let mut out: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = Vec::new();
+    let visit = |at: &str,
+                 m: &MemberManifest,
+                 out: &mut Vec<String>,
+                 todo: &mut Vec<String>|
+     -> Result<()> {
+        for (name, dep) in m.all_dependencies() {
+            let inherited = dep.get("workspace").and_then(toml::Value::as_bool) == Some(true);
+            let found = if inherited {
+                workspace
+                    .get(name)
+                    .and_then(path_of)
+                    .map(|p| join_relative("", &p))
+            } else {
+                path_of(dep).map(|p| join_relative(at, &p))
+            };
+            if let Some(p) = found {
+                let p = p?;
+                if p != dir && !out.contains(&p) {
+                    out.push(p.clone());
+                    todo.push(p);
+                }
+            }
         }
+        Ok(())
+    };
+    visit(dir, manifest, &mut out, &mut todo)?;
+    while let Some(at) = todo.pop() {
+        let m: MemberManifest = read_toml(&root.join(&at).join("Cargo.toml"))?;
+        visit(&at, &m, &mut out, &mut todo)?;
     }
     out.sort();
     Ok(out)
@@ -162,8 +200,8 @@ pub fn discover(root: &Path) -> Result<Vec<KernelCrate>> {
             "workspace member `{member}` is a glob; list kernel crates by path"
         );
         let dir = member.trim_end_matches('/').to_owned();
-        let manifest: MemberManifest = read_toml(&root.join(&dir).join("Cargo.toml"))?;
-        let Some(package) = manifest.package else {
+        let mut manifest: MemberManifest = read_toml(&root.join(&dir).join("Cargo.toml"))?;
+        let Some(package) = manifest.package.take() else {
             continue;
         };
         let Some(ptx) = package.metadata.and_then(|m| m.ptx) else {
@@ -181,7 +219,7 @@ pub fn discover(root: &Path) -> Result<Vec<KernelCrate>> {
                 ptx.file
             );
         }
-        let path_deps = path_deps(&dir, &manifest.dependencies, &ws.workspace.dependencies)
+        let path_deps = path_deps(root, &dir, &manifest, &ws.workspace.dependencies)
             .with_context(|| format!("the dependencies of {dir}"))?;
         found.push(KernelCrate {
             package: package.name,
@@ -258,8 +296,32 @@ pub(crate) mod tests {
             "crates/k/Cargo.toml",
             "[package]\nname = \"k\"\n[package.metadata.ptx]\nfile = \"k.ptx\"\n[dependencies]\nprims.workspace = true\nserde.workspace = true\nlocal = { path = \"../local/\" }\nregistry = \"2\"\n",
         );
+        // `local` itself depends on `deeper`, and an nvptx-only table adds `gpu`.
+        tmp.write(
+            "crates/local/Cargo.toml",
+            "[package]\nname = \"local\"\n[dependencies]\ndeeper = { path = \"../deeper\" }\n",
+        );
+        tmp.write("crates/deeper/Cargo.toml", "[package]\nname = \"deeper\"\n");
+        tmp.write(
+            "crates/prims/Cargo.toml",
+            "[package]\nname = \"prims\"\n[dependencies]\nlocal = { path = \"../local\" }\n",
+        );
+        tmp.write("crates/gpu/Cargo.toml", "[package]\nname = \"gpu\"\n");
+        let k = std::fs::read_to_string(tmp.path().join("crates/k/Cargo.toml")).unwrap();
+        tmp.write(
+            "crates/k/Cargo.toml",
+            format!("{k}[target.'cfg(target_arch = \"nvptx64\")'.dependencies]\ngpu = {{ path = \"../gpu\" }}\n"),
+        );
         let found = discover(tmp.path()).unwrap();
-        assert_eq!(found[0].path_deps, ["crates/local", "crates/prims"]);
+        assert_eq!(
+            found[0].path_deps,
+            [
+                "crates/deeper",
+                "crates/gpu",
+                "crates/local",
+                "crates/prims"
+            ]
+        );
         assert_eq!(join_relative("a/b", "../../c").unwrap(), "c");
         assert!(join_relative("a", "../../c").is_err());
     }
@@ -286,10 +348,15 @@ pub(crate) mod tests {
         let names: Vec<_> = found.iter().map(|k| k.package.as_str()).collect();
         assert!(names.contains(&"rle-kernels") && names.contains(&"mask-kernels"));
         let rle = found.iter().find(|k| k.package == "rle-kernels").unwrap();
-        // Both families compile the shared device primitives into their PTX.
+        // Every family compiles the shared device primitives into its PTX.
         for k in &found {
-            assert_eq!(k.path_deps, ["crates/kernel-prims"], "{}", k.package);
-            assert_eq!(k.source_dirs(), [k.dir.as_str(), "crates/kernel-prims"]);
+            assert!(
+                k.path_deps.iter().any(|d| d == "crates/kernel-prims"),
+                "{}: {:?}",
+                k.package,
+                k.path_deps
+            );
+            assert_eq!(k.source_dirs()[0], k.dir);
         }
         let mut abi: Vec<(String, u32)> = rle_kernels::abi::MAX_REGISTERS
             .iter()

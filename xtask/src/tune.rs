@@ -25,12 +25,27 @@ fn limit_registers(ptx: &str, kernel: &str, registers: u32) -> Result<String> {
         ptx[start + head.len()..].find(&head).is_none(),
         "entry {kernel} appears twice in the PTX"
     );
-    // The parameter list ends with a line holding only ')'.
-    let close = ptx[start..]
-        .find("\n)\n")
-        .with_context(|| format!("the parameter list of {kernel} does not end"))?
-        + start
-        + 3;
+    // The directive goes between the parameter list and the body: after the
+    // line holding only ')' or, for an entry without parameters, after its
+    // `.entry k()` line; never past the body's '{' (into the next entry).
+    let body = ptx[start..]
+        .find('{')
+        .with_context(|| format!("entry {kernel} has no body"))?
+        + start;
+    let close = match ptx[start..body].find("\n)\n") {
+        Some(i) => start + i + 3,
+        None => {
+            let eol = ptx[start..body]
+                .find('\n')
+                .with_context(|| format!("the parameter list of {kernel} does not end"))?
+                + start;
+            ensure!(
+                ptx[start..eol].trim_end().ends_with("()"),
+                "the parameter list of {kernel} does not end"
+            );
+            eol + 1
+        }
+    };
     ensure!(
         !ptx[close..].starts_with(".maxnreg"),
         "entry {kernel} already has a register limit"
@@ -57,5 +72,20 @@ mod tests {
         );
         assert!(limit_registers(PTX, "c", 64).is_err());
         assert!(limit_registers(&out, "b", 64).is_err(), "twice");
+    }
+
+    #[test]
+    fn an_entry_without_parameters_gets_it_after_its_own_line() {
+        let ptx = format!(".visible .entry z()\n{{\n\tret;\n}}\n{}", &PTX[13..]);
+        let out = limit_registers(&ptx, "z", 32).unwrap();
+        assert!(
+            out.starts_with(".visible .entry z()\n.maxnreg 32\n{"),
+            "{out}"
+        );
+        // The next entry's parameter list is untouched.
+        assert_eq!(out.matches(".maxnreg").count(), 1);
+        assert!(limit_registers(&out, "a", 64)
+            .unwrap()
+            .contains("a_param_0\n)\n.maxnreg 64\n{"));
     }
 }

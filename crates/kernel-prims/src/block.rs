@@ -7,8 +7,11 @@ use crate::warp::{shfl_xor_u64, warp_inclusive_scan, warp_inclusive_scan_u64};
 /// Block-wide exclusive prefix sum of `v`; returns `(prefix, total)`.
 /// `scratch` points at 32 shared u32s. Every thread must call it (it contains
 /// barriers); the block size must be a multiple of 32.
+///
+/// # Safety
+/// `scratch` points at 32 `u32`s of shared memory no other code touches during the call; every thread of the block calls it (barriers), with a block size that is a multiple of 32.
 #[inline(always)]
-pub fn block_exclusive_scan(v: u32, scratch: *mut u32) -> (u32, u32) {
+pub unsafe fn block_exclusive_scan(v: u32, scratch: *mut u32) -> (u32, u32) {
     let t = tid();
     let lane = t & 31;
     let warp = t >> 5;
@@ -44,8 +47,11 @@ pub fn block_exclusive_scan(v: u32, scratch: *mut u32) -> (u32, u32) {
 
 /// Block-wide exclusive prefix sum; returns `(prefix, block total)`.
 /// `scratch` points at 32 shared `u64`s.
+///
+/// # Safety
+/// `scratch` points at 32 `u64`s of shared memory no other code touches during the call; every thread of the block calls it (barriers), with a block size that is a multiple of 32.
 #[inline(always)]
-pub fn block_exclusive_scan_u64(v: u64, scratch: *mut u64) -> (u64, u64) {
+pub unsafe fn block_exclusive_scan_u64(v: u64, scratch: *mut u64) -> (u64, u64) {
     let t = tid();
     let (lane, warp, nwarps) = (t & 31, t >> 5, ntid() >> 5);
     let incl = warp_inclusive_scan_u64(v);
@@ -77,8 +83,11 @@ pub fn block_exclusive_scan_u64(v: u64, scratch: *mut u64) -> (u64, u64) {
 }
 
 /// Block-wide sum (every thread gets it). `scratch`: 32 shared `u64`s.
+///
+/// # Safety
+/// `scratch` points at 32 `u64`s of shared memory no other code touches during the call; every thread of the block calls it (barriers), with a block size that is a multiple of 32.
 #[inline(always)]
-pub fn block_sum_u64(mut v: u64, scratch: *mut u64) -> u64 {
+pub unsafe fn block_sum_u64(mut v: u64, scratch: *mut u64) -> u64 {
     let mut m = 16;
     while m > 0 {
         v = v.wrapping_add(shfl_xor_u64(v, m));

@@ -126,8 +126,11 @@ pub fn warp_min_max(mut lo: u32, mut hi: u32) -> (u32, u32) {
 /// distinct bin of the warp (`match.any.sync`, sm_70+) instead of one per
 /// lane: histograms of sigmoid keys are dominated by a few bins, and
 /// same-address atomics serialize.
+///
+/// # Safety
+/// `hist.add(bin)` is valid and 4-aligned, in shared or global memory.
 #[inline(always)]
-pub fn warp_aggregated_increment(hist: *mut u32, bin: u32) {
+pub unsafe fn warp_aggregated_increment(hist: *mut u32, bin: u32) {
     let active: u32;
     let peers: u32;
     // SAFETY: `activemask` and `match.any.sync` over exactly the active lanes.
@@ -136,15 +139,19 @@ pub fn warp_aggregated_increment(hist: *mut u32, bin: u32) {
         asm!("match.any.sync.b32 {p}, {b}, {a};", p = out(reg32) peers, b = in(reg32) bin, a = in(reg32) active);
     }
     if tid() & 31 == peers.trailing_zeros() {
-        atomic_add(hist.wrapping_add(bin as usize), peers.count_ones());
+        // SAFETY: the caller's contract (`hist + bin` valid).
+        unsafe { atomic_add(hist.wrapping_add(bin as usize), peers.count_ones()) };
     }
 }
 
 /// Appends the calling lanes with `pred` to a shared list: one atomic per
 /// warp on `counter`, each such lane gets its index (lanes in ascending
 /// order); `None` for the others. Lanes may be diverged (`activemask`).
+///
+/// # Safety
+/// `counter` is valid and 4-aligned, in shared or global memory.
 #[inline(always)]
-pub fn warp_append(counter: *mut u32, pred: bool) -> Option<u32> {
+pub unsafe fn warp_append(counter: *mut u32, pred: bool) -> Option<u32> {
     let active: u32;
     let ballot: u32;
     // SAFETY: `activemask` and a ballot over exactly the active lanes.
@@ -162,7 +169,8 @@ pub fn warp_append(counter: *mut u32, pred: bool) -> Option<u32> {
     let leader = ballot.trailing_zeros();
     let mut base = 0u32;
     if lane == leader {
-        base = atomic_add(counter, ballot.count_ones());
+        // SAFETY: the caller's contract (`counter` valid).
+        base = unsafe { atomic_add(counter, ballot.count_ones()) };
     }
     let b: u32;
     // SAFETY: every active lane takes part; the leader is one of them.

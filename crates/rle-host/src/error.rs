@@ -83,6 +83,23 @@ pub enum Error {
         /// The value given.
         got: u64,
     },
+    /// RLE masks handed to [`crate::MaskOps`] that must share one size do
+    /// not (within a set, or the two sets of an IoU).
+    #[error("RLE mask {mask}: {what}: expected {expected_h}×{expected_w}, got {got_h}×{got_w}")]
+    MaskSize {
+        /// Index of the mask in its set (0 for a whole set).
+        mask: usize,
+        /// Which size, e.g. `"size of set b (an IoU's two sets share one size)"`.
+        what: &'static str,
+        /// Height expected.
+        expected_h: u32,
+        /// Width expected.
+        expected_w: u32,
+        /// Height given.
+        got_h: u32,
+        /// Width given.
+        got_w: u32,
+    },
     /// A COCO RLE string handed to [`crate::MaskOps`] does not decode.
     #[error("RLE mask {mask}: {source}")]
     MaskRle {

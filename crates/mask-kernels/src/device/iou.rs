@@ -100,7 +100,10 @@ pub unsafe extern "ptx-kernel" fn mask_rle_iou(
             r += ntid() as usize;
         }
     }
-    let inter = block_sum_u64(inter, scratch);
+    // SAFETY: `scratch` is this kernel's 32 shared u64s, used by nothing
+    // else; every thread of the block gets here (the early return is
+    // block-uniform).
+    let inter = unsafe { block_sum_u64(inter, scratch) };
     if tid() == 0 {
         let o = i as usize * b.masks as usize + j as usize;
         // SAFETY: o < a.masks * b.masks.

@@ -69,8 +69,10 @@ pub unsafe extern "ptx-kernel" fn mask_rle_scan(
             0
         };
         let fg = if k % 2 == 1 { c } else { 0 };
-        let (before, chunk) = block_exclusive_scan_u64(c, scratch);
-        let (fg_pre, fg_chunk) = block_exclusive_scan_u64(fg, scratch);
+        // SAFETY: `scratch` is 32 shared u64s only the scans use; the loop
+        // is block-uniform (`base` and `n` are), so every thread calls them.
+        let (before, chunk) = unsafe { block_exclusive_scan_u64(c, scratch) };
+        let (fg_pre, fg_chunk) = unsafe { block_exclusive_scan_u64(fg, scratch) };
         if inside {
             let s = carry_end + before;
             let e = s + c;

@@ -120,8 +120,11 @@ fn malformed_counts_are_clamped_and_flagged() {
     assert_eq!(span(3, 12, 10), (3, 10, status::BAD_OFFSETS));
     assert_eq!(span(11, 12, 10), (10, 10, status::BAD_OFFSETS));
     assert_eq!(span(2, 5, 10), (2, 5, 0));
-    // Past every run: the whole area; empty run lists: nothing.
-    assert_eq!(foreground_before(&[], &[], 0, 3), 0);
+    // Past every run: the whole area (ends [2, 4, 6], runs bg 2, fg 2, bg 2;
+    // 2 foreground pixels), also from an empty (malformed) run list.
+    assert_eq!(foreground_before(&[2, 4, 6], &[0, 0, 2], 2, 9), 2);
+    assert_eq!(foreground_before(&[2, 4, 6], &[0, 0, 2], 2, 3), 1);
+    assert_eq!(foreground_before(&[], &[], 7, 3), 7);
     assert_eq!(run_at(&[2, 2, 4], 2), 2);
 }
 

@@ -115,8 +115,8 @@ impl SetBuffers {
         self.stats
             .ensure(set.len().max(1) * std::mem::size_of::<MaskStats>())?;
         // SAFETY: each buffer was just sized for the slice copied into it;
-        // the host slices outlive the copies (the caller synchronizes before
-        // returning).
+        // the sources are pageable host memory, which the driver stages
+        // before the call returns, so the slices may go on any exit path.
         unsafe {
             if !set.all_counts().is_empty() {
                 result::memcpy_htod_async(self.counts.ptr(), set.all_counts(), stream)
@@ -173,14 +173,25 @@ impl MaskOps {
     pub fn new(ordinal: usize) -> Result<Self> {
         let (ctx, info) = toolkit::device::open(ordinal)?;
         let module = toolkit::module::load(&MASK_MODULE, info.driver_version)?;
-        let function = |name| toolkit::module::function(module, name);
-        let (scan, decode, iou) = (
-            function(KERNEL_RLE_SCAN)?,
-            function(KERNEL_RLE_DECODE)?,
-            function(KERNEL_RLE_IOU)?,
-        );
-        let stream = result::stream::create(result::stream::StreamKind::NonBlocking)
-            .call("cuStreamCreate")?;
+        let made = (|| {
+            let function = |name| toolkit::module::function(module, name);
+            let kernels = (
+                function(KERNEL_RLE_SCAN)?,
+                function(KERNEL_RLE_DECODE)?,
+                function(KERNEL_RLE_IOU)?,
+            );
+            let stream = result::stream::create(result::stream::StreamKind::NonBlocking)
+                .call("cuStreamCreate")?;
+            Ok::<_, Error>((kernels, stream))
+        })();
+        let ((scan, decode, iou), stream) = match made {
+            Ok(v) => v,
+            Err(e) => {
+                // SAFETY: loaded just above; nothing of it was launched.
+                let _ = unsafe { result::module::unload(module) };
+                return Err(e);
+            }
+        };
         Ok(Self {
             sets: [SetBuffers::new(&ctx), SetBuffers::new(&ctx)],
             dense: DeviceBuffer::empty(&ctx),
@@ -231,6 +242,15 @@ impl MaskOps {
         self.poison = on;
     }
 
+    /// Every call starts here: this device's context, no stale times, and
+    /// an idle stream (a call that failed midway may have left work queued,
+    /// and growing a buffer frees the old one, which must not be in use).
+    fn begin(&mut self) -> Result<()> {
+        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        self.times = None;
+        sync(self.stream)
+    }
+
     fn mark(&self, i: usize) -> Result<()> {
         match &self.events {
             Some(e) => e.mark(i, self.stream),
@@ -247,8 +267,9 @@ impl MaskOps {
         Ok(())
     }
 
-    /// Uploads set `slot` and scans it; returns its pointers (masks >= 1).
-    fn upload_and_scan(&mut self, slot: usize, set: &RleSet) -> Result<SetPtrs> {
+    /// Uploads set `slot` (and poisons its outputs); returns its pointers
+    /// for [`MaskOps::scan`]. Not timed: the events bracket kernels only.
+    fn upload(&mut self, slot: usize, set: &RleSet) -> Result<SetPtrs> {
         let p = self.sets[slot].upload(set, self.stream)?;
         let n = set.all_counts().len() * 4;
         self.poison(&self.sets[slot].ends, n)?;
@@ -257,12 +278,16 @@ impl MaskOps {
             &self.sets[slot].stats,
             set.len() * std::mem::size_of::<MaskStats>(),
         )?;
-        // SAFETY: `upload` sized every buffer of the set for `set` (the
-        // contract of `launch::scan`), `set.len() >= 1` (callers return
-        // early for empty sets) and `RleSet` guarantees H*W < 2^32; the
-        // buffers live in `self` and are not freed before the sync.
-        unsafe { launch::scan(self.scan, self.stream, &p) }?;
         Ok(p)
+    }
+
+    /// Scans a set uploaded by [`MaskOps::upload`] (masks >= 1).
+    fn scan(&self, p: &SetPtrs) -> Result<()> {
+        // SAFETY: `upload` sized every buffer of the set for it (the
+        // contract of `launch::scan`), callers return early for empty sets
+        // and `RleSet` guarantees H*W < 2^32; the buffers live in `self` and
+        // are not freed before the sync.
+        unsafe { launch::scan(self.scan, self.stream, p) }
     }
 
     /// Reads set `slot`'s stats after the stream was synchronized; a
@@ -300,12 +325,13 @@ impl MaskOps {
 
     /// Area, bounding box and run count of every mask of `set`.
     pub fn stats(&mut self, set: &RleSet) -> Result<Vec<RleStats>> {
-        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        self.begin()?;
         if set.is_empty() {
             return Ok(Vec::new());
         }
+        let p = self.upload(0, set)?;
         self.mark(0)?;
-        self.upload_and_scan(0, set)?;
+        self.scan(&p)?;
         self.mark(1)?;
         let stats = self.read_stats(0, set)?;
         self.finish_times(false)?;
@@ -322,7 +348,7 @@ impl MaskOps {
     /// Decodes every mask of `set` on the GPU and leaves the dense masks
     /// there (see [`DeviceMasks`]).
     pub fn decode_device(&mut self, set: &RleSet) -> Result<DeviceMasks<'_>> {
-        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        self.begin()?;
         let bytes = set.len() * set.pixels() as usize;
         if bytes == 0 {
             return Ok(DeviceMasks {
@@ -331,11 +357,12 @@ impl MaskOps {
                 _ops: std::marker::PhantomData,
             });
         }
-        self.mark(0)?;
-        let p = self.upload_and_scan(0, set)?;
-        self.mark(1)?;
+        let p = self.upload(0, set)?;
         self.dense.ensure(bytes)?;
         self.poison(&self.dense, bytes)?;
+        self.mark(0)?;
+        self.scan(&p)?;
+        self.mark(1)?;
         // SAFETY: the set was scanned just before on this stream and `dense`
         // holds `masks * H * W` bytes (the contract of `launch::decode`).
         unsafe { launch::decode(self.decode, self.stream, &p, self.dense.ptr()) }?;
@@ -370,25 +397,31 @@ impl MaskOps {
 
     /// IoU and intersection of every pair of `a` and `b` (both of one size).
     pub fn iou(&mut self, a: &RleSet, b: &RleSet) -> Result<IouMatrix> {
-        self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
-        if a.size() != b.size() {
-            return Err(Error::MaskInput {
-                mask: 0,
-                what: "height * width of set b (both sets of an IoU have one size)",
-                expected: u64::from(a.size().height) * u64::from(a.size().width),
-                got: u64::from(b.size().height) * u64::from(b.size().width),
-            });
-        }
+        self.begin()?;
         let (na, nb) = (a.len(), b.len());
+        // Before the size check: an image without detections (an empty set,
+        // whose size is unknown from COCO records) has no pairs with anything.
         if na == 0 || nb == 0 {
             return Ok(IouMatrix {
                 iou: Array2::zeros((na, nb)),
                 intersection: Array2::zeros((na, nb)),
             });
         }
+        if a.size() != b.size() {
+            return Err(Error::MaskSize {
+                mask: 0,
+                what: "size of set b (an IoU's two sets share one size)",
+                expected_h: a.size().height,
+                expected_w: a.size().width,
+                got_h: b.size().height,
+                got_w: b.size().width,
+            });
+        }
+        let pa = self.upload(0, a)?;
+        let pb = self.upload(1, b)?;
         self.mark(0)?;
-        let pa = self.upload_and_scan(0, a)?;
-        let pb = self.upload_and_scan(1, b)?;
+        self.scan(&pa)?;
+        self.scan(&pb)?;
         self.mark(1)?;
         let pairs = na * nb;
         self.ious.ensure(pairs * 8)?;
@@ -432,13 +465,17 @@ impl MaskOps {
 impl Drop for MaskOps {
     fn drop(&mut self) {
         if self.ctx.bind_to_thread().is_ok() {
+            // SAFETY: our own stream and module; the stream is drained
+            // first, so no kernel of the module runs and no event is pending
+            // when they go.
+            unsafe {
+                let _ = result::stream::synchronize(self.stream);
+            }
             if let Some(e) = self.events.take() {
                 e.destroy();
             }
-            // SAFETY: our own stream and module; the stream is drained
-            // before either goes, so no kernel of the module runs.
+            // SAFETY: as above; the stream was synchronized.
             unsafe {
-                let _ = result::stream::synchronize(self.stream);
                 let _ = result::stream::destroy(self.stream);
                 let _ = result::module::unload(self.module);
             }

@@ -20,6 +20,10 @@ pub struct RleSet {
     offsets: Vec<u32>,
 }
 
+/// Most counts in one set: the scan kernel's block-stride loop over counts
+/// (`base + thread`, `base += threads`) must stay below `2^32`.
+const MAX_COUNTS: u32 = u32::MAX - (1 << 16);
+
 impl RleSet {
     /// A set from uncompressed counts (background run first, column-major,
     /// as pycocotools and `rle_reference::rle::encode`). Each mask's counts
@@ -45,6 +49,17 @@ impl RleSet {
         offsets.push(0);
         for (mask, m) in masks.iter().enumerate() {
             let m = m.as_ref();
+            // pycocotools writes no empty run but the first (a mask that
+            // starts with foreground); its `toBbox` and the kernels' scan
+            // read an empty run differently, so one is refused here.
+            if m.iter().skip(1).any(|&c| c == 0) {
+                return Err(Error::MaskInput {
+                    mask,
+                    what: "shortest run after the first (only the first count may be 0)",
+                    expected: 1,
+                    got: 0,
+                });
+            }
             let sum: u64 = m.iter().map(|&c| u64::from(c)).sum();
             if sum != total {
                 return Err(Error::MaskInput {
@@ -56,10 +71,10 @@ impl RleSet {
             }
             counts.extend_from_slice(m);
             let len = counts.len() as u64;
-            if len > u64::from(u32::MAX) {
+            if len > u64::from(MAX_COUNTS) {
                 return Err(Error::Limit {
                     what: "counts in one set".into(),
-                    limit: u64::from(u32::MAX),
+                    limit: u64::from(MAX_COUNTS),
                     got: len,
                 });
             }
@@ -79,11 +94,13 @@ impl RleSet {
         let mut counts = Vec::with_capacity(masks.len());
         for (mask, m) in masks.iter().enumerate() {
             if m.size != size {
-                return Err(Error::MaskInput {
+                return Err(Error::MaskSize {
                     mask,
-                    what: "height * width (every mask of a set has the first one's size)",
-                    expected: u64::from(size.height) * u64::from(size.width),
-                    got: u64::from(m.size.height) * u64::from(m.size.width),
+                    what: "size (every mask of a set has the first one's)",
+                    expected_h: size.height,
+                    expected_w: size.width,
+                    got_h: m.size.height,
+                    got_w: m.size.width,
                 });
             }
             counts.push(decompress(&m.counts).map_err(|source| Error::MaskRle { mask, source })?);
@@ -197,18 +214,39 @@ mod tests {
             counts: compress(&[6]),
         };
         let mixed = RleSet::from_coco(&[a.clone(), b]).unwrap_err();
+        assert_eq!(
+            mixed.to_string(),
+            "RLE mask 1: size (every mask of a set has the first one's): expected 2×2, got 2×3"
+        );
+        // 2×3 and 3×2 have one pixel count: the error names both sides.
+        let c = CocoRle {
+            size: Size::new(3, 2),
+            counts: compress(&[6]),
+        };
+        let d = CocoRle {
+            size: Size::new(2, 3),
+            counts: compress(&[6]),
+        };
+        let swapped = RleSet::from_coco(&[c, d]).unwrap_err();
+        assert!(
+            swapped.to_string().ends_with("expected 3×2, got 2×3"),
+            "{swapped}"
+        );
+        // An empty run after the first: refused (pycocotools writes none).
+        let empty_run = RleSet::from_counts(Size::new(2, 2), &[vec![2, 0, 2]]).unwrap_err();
         assert!(
             matches!(
-                mixed,
+                empty_run,
                 Error::MaskInput {
-                    mask: 1,
-                    expected: 4,
-                    got: 6,
+                    mask: 0,
+                    expected: 1,
+                    got: 0,
                     ..
                 }
             ),
-            "{mixed}"
+            "{empty_run}"
         );
+        assert!(RleSet::from_counts(Size::new(2, 2), &[vec![0, 4]]).is_ok());
         let garbage = CocoRle {
             size: Size::new(2, 2),
             counts: b"\x01".to_vec(),
