@@ -63,21 +63,6 @@ pub fn warp_max(mut v: u32) -> u32 {
     v
 }
 
-/// Inclusive prefix sum over the 32 lanes of a warp.
-#[inline(always)]
-pub fn warp_inclusive_scan(mut v: u32) -> u32 {
-    let lane = tid() & 31;
-    let mut d = 1;
-    while d < 32 {
-        let t = shfl_up(v, d);
-        if lane >= d {
-            v = v.wrapping_add(t);
-        }
-        d <<= 1;
-    }
-    v
-}
-
 /// [`shfl_up`] of a `u64`, as two halves.
 #[inline(always)]
 pub fn shfl_up_u64(v: u64, delta: u32) -> u64 {
@@ -94,20 +79,75 @@ pub fn shfl_xor_u64(v: u64, mask: u32) -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
-/// Inclusive prefix sum over the warp (64-bit: sums of counts may exceed
-/// `u32` on malformed input, and must be reported, not wrapped).
+/// A word the warp and block scans add up (wrapping): `u32` or `u64`.
+pub trait ScanWord: Copy {
+    /// Zero.
+    const ZERO: Self;
+    /// `self + other`, wrapping.
+    fn wrapping_add(self, other: Self) -> Self;
+    /// `self - other`, wrapping.
+    fn wrapping_sub(self, other: Self) -> Self;
+    /// Lane `lane - delta`'s value (all 32 lanes must take part).
+    fn shfl_up(self, delta: u32) -> Self;
+}
+
+impl ScanWord for u32 {
+    const ZERO: Self = 0;
+    #[inline(always)]
+    fn wrapping_add(self, other: Self) -> Self {
+        u32::wrapping_add(self, other)
+    }
+    #[inline(always)]
+    fn wrapping_sub(self, other: Self) -> Self {
+        u32::wrapping_sub(self, other)
+    }
+    #[inline(always)]
+    fn shfl_up(self, delta: u32) -> Self {
+        shfl_up(self, delta)
+    }
+}
+
+impl ScanWord for u64 {
+    const ZERO: Self = 0;
+    #[inline(always)]
+    fn wrapping_add(self, other: Self) -> Self {
+        u64::wrapping_add(self, other)
+    }
+    #[inline(always)]
+    fn wrapping_sub(self, other: Self) -> Self {
+        u64::wrapping_sub(self, other)
+    }
+    #[inline(always)]
+    fn shfl_up(self, delta: u32) -> Self {
+        shfl_up_u64(self, delta)
+    }
+}
+
+/// Inclusive prefix sum over the 32 lanes of a warp (wrapping).
 #[inline(always)]
-pub fn warp_inclusive_scan_u64(mut v: u64) -> u64 {
+pub fn warp_inclusive_scan_of<T: ScanWord>(mut v: T) -> T {
     let lane = tid() & 31;
     let mut d = 1;
     while d < 32 {
-        let t = shfl_up_u64(v, d);
+        let t = v.shfl_up(d);
         if lane >= d {
             v = v.wrapping_add(t);
         }
         d <<= 1;
     }
     v
+}
+
+/// [`warp_inclusive_scan_of`] on `u32`s.
+#[inline(always)]
+pub fn warp_inclusive_scan(v: u32) -> u32 {
+    warp_inclusive_scan_of(v)
+}
+
+/// [`warp_inclusive_scan_of`] on `u64`s.
+#[inline(always)]
+pub fn warp_inclusive_scan_u64(v: u64) -> u64 {
+    warp_inclusive_scan_of(v)
 }
 
 /// Minimum and maximum over the warp of `(min, max)` pairs.
