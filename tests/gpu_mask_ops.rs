@@ -8,6 +8,7 @@
 //! (`scripts/device/run_toolkit_gpu.sh`).
 
 use ndarray::Array2;
+use rle_fixtures::synth::hash::mix;
 use rle_fixtures::{all_cases, fixtures_dir};
 use rle_host::{MaskOps, RleSet};
 use rle_reference::rle::{area, decode, encode, iou, to_bbox};
@@ -64,16 +65,15 @@ fn check(ops: &mut MaskOps, what: &str, a: &[Vec<u32>], b: &[Vec<u32>], size: Si
     a.len() + a.len() * b.len()
 }
 
-/// A small deterministic generator (splitmix64), so failures reproduce.
+/// A small deterministic generator (the synthetic generator's splitmix64,
+/// `rle_fixtures::synth::hash::mix`, over a counter), so failures reproduce.
 struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
+        let z = self.0;
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix(z)
     }
 
     fn below(&mut self, n: u64) -> u64 {

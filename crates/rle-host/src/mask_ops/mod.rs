@@ -242,13 +242,23 @@ impl MaskOps {
         self.poison = on;
     }
 
-    /// Every call starts here: this device's context, no stale times, and
-    /// an idle stream (a call that failed midway may have left work queued,
-    /// and growing a buffer frees the old one, which must not be in use).
+    /// Every call starts here: this device's context and no stale times.
+    /// The stream is idle: a call that succeeds ends with a sync, and one
+    /// that fails midway drains it in [`MaskOps::settle`] (growing a buffer
+    /// frees the old one, which must not be in use).
     fn begin(&mut self) -> Result<()> {
         self.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
         self.times = None;
-        sync(self.stream)
+        Ok(())
+    }
+
+    /// A call's result, after draining the stream when it failed midway
+    /// (the error is the one to report, not a second one from the sync).
+    fn settle<T>(&self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            let _ = sync(self.stream);
+        }
+        r
     }
 
     fn mark(&self, i: usize) -> Result<()> {
@@ -326,6 +336,11 @@ impl MaskOps {
     /// Area, bounding box and run count of every mask of `set`.
     pub fn stats(&mut self, set: &RleSet) -> Result<Vec<RleStats>> {
         self.begin()?;
+        let r = self.stats_on_stream(set);
+        self.settle(r)
+    }
+
+    fn stats_on_stream(&mut self, set: &RleSet) -> Result<Vec<RleStats>> {
         if set.is_empty() {
             return Ok(Vec::new());
         }
@@ -349,13 +364,20 @@ impl MaskOps {
     /// there (see [`DeviceMasks`]).
     pub fn decode_device(&mut self, set: &RleSet) -> Result<DeviceMasks<'_>> {
         self.begin()?;
+        let r = self.decode_on_stream(set);
+        let bytes = self.settle(r)?;
+        Ok(DeviceMasks {
+            ptr: if bytes == 0 { 0 } else { self.dense.ptr() },
+            bytes,
+            _ops: std::marker::PhantomData,
+        })
+    }
+
+    /// Decodes `set` into `self.dense`; returns its bytes.
+    fn decode_on_stream(&mut self, set: &RleSet) -> Result<usize> {
         let bytes = set.len() * set.pixels() as usize;
         if bytes == 0 {
-            return Ok(DeviceMasks {
-                ptr: 0,
-                bytes: 0,
-                _ops: std::marker::PhantomData,
-            });
+            return Ok(0);
         }
         let p = self.upload(0, set)?;
         self.dense.ensure(bytes)?;
@@ -370,11 +392,7 @@ impl MaskOps {
         // The status check synchronizes the stream.
         self.read_stats(0, set)?;
         self.finish_times(true)?;
-        Ok(DeviceMasks {
-            ptr: self.dense.ptr(),
-            bytes,
-            _ops: std::marker::PhantomData,
-        })
+        Ok(bytes)
     }
 
     /// Decodes every mask of `set`: `masks × height × width` bytes,
@@ -388,9 +406,10 @@ impl MaskOps {
         if bytes > 0 {
             // SAFETY: `ptr` holds `bytes` decoded bytes (the call above
             // synchronized the stream that wrote them).
-            unsafe { result::memcpy_dtoh_async(&mut out, ptr, self.stream) }
-                .call("cuMemcpyDtoHAsync(dense)")?;
-            sync(self.stream)?;
+            let r = unsafe { result::memcpy_dtoh_async(&mut out, ptr, self.stream) }
+                .call("cuMemcpyDtoHAsync(dense)")
+                .and_then(|()| sync(self.stream));
+            self.settle(r)?;
         }
         Ok(out)
     }
@@ -398,6 +417,11 @@ impl MaskOps {
     /// IoU and intersection of every pair of `a` and `b` (both of one size).
     pub fn iou(&mut self, a: &RleSet, b: &RleSet) -> Result<IouMatrix> {
         self.begin()?;
+        let r = self.iou_on_stream(a, b);
+        self.settle(r)
+    }
+
+    fn iou_on_stream(&mut self, a: &RleSet, b: &RleSet) -> Result<IouMatrix> {
         let (na, nb) = (a.len(), b.len());
         // Before the size check: an image without detections (an empty set,
         // whose size is unknown from COCO records) has no pairs with anything.
