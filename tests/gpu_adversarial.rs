@@ -192,14 +192,25 @@ fn adversarial_cases_are_valid_and_detect_something() {
 fn adversarial_shapes_match_the_reference() {
     let mut pp = common::gpu();
     let (mut frames, mut dets, mut runs) = (0usize, 0usize, 0u64);
+    let (mut copied, mut walked) = (0usize, 0usize);
     for case in cases() {
         let batch = Batch {
             logits: case.logits.view(),
             boxes: case.boxes.view(),
             masks: MaskLogits::F32(case.masks.view()),
         };
-        for chunk in [rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 1] {
+        // (smallest chunk, chunk-store bytes): the defaults, chunk boundaries
+        // at every pixel, no store (every chunk evaluated twice), a store
+        // too small for most chunks (both write paths in one frame).
+        let default_store = rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES;
+        for (chunk, store) in [
+            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, default_store),
+            (1, default_store),
+            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 0),
+            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 9),
+        ] {
             pp.set_min_chunk_pixels(chunk);
+            pp.set_chunk_store_bytes(store);
             pp.poison_buffers().unwrap();
             let (gpu, scores) = pp
                 .run_with_scores(&batch, &case.metas, &case.opts)
@@ -211,7 +222,22 @@ fn adversarial_shapes_match_the_reference() {
                 &case.opts,
             )
             .unwrap();
-            assert_eq!(gpu, want, "{} (chunks of {chunk} px)", case.name);
+            assert_eq!(
+                gpu, want,
+                "{} (chunks of {chunk} px, store of {store} bytes)",
+                case.name
+            );
+            let paths = pp
+                .last_chunk_paths()
+                .unwrap()
+                .expect("a GPU frame just ran");
+            assert!(
+                store > 0 || paths.copied == 0,
+                "{}: {paths:?} with no store",
+                case.name
+            );
+            copied += paths.copied;
+            walked += paths.walked;
             frames += 1;
             for d in gpu.iter().flat_map(|r| &r.detections) {
                 dets += 1;
@@ -229,5 +255,10 @@ fn adversarial_shapes_match_the_reference() {
         assert!(n > 0, "{}: no detection, nothing exercised", case.name);
     }
     pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
-    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference");
+    pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
+    assert!(
+        copied > 0 && walked > 0,
+        "both write paths must run: copied {copied}, evaluated again {walked}"
+    );
+    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference; write pass copied {copied} chunks, evaluated {walked} again");
 }

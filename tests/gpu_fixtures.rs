@@ -18,6 +18,7 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
     let cases = all_cases(fixtures_dir()).expect("fixtures load");
     assert!(cases.len() >= 40, "only {} fixture cases", cases.len());
     let (mut dets, mut mismatches) = (0usize, Vec::new());
+    let (mut copied, mut walked) = (0usize, 0usize);
     for case in &cases {
         let inputs = case
             .inputs()
@@ -32,10 +33,19 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
             .run(&batch, &case.metas, &case.options)
             .expect("GPU run, 1-pixel chunks");
         pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
+        // Without the chunk store: every chunk evaluated twice.
+        pp.set_chunk_store_bytes(0);
+        pp.poison_buffers().unwrap();
+        let twice = pp
+            .run(&batch, &case.metas, &case.options)
+            .expect("GPU run, no chunk store");
+        walked += pp.last_chunk_paths().unwrap().expect("GPU frame").walked;
+        pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
         pp.poison_buffers().unwrap();
         let (got, scores) = pp
             .run_with_scores(&batch, &case.metas, &case.options)
             .expect("GPU run");
+        copied += pp.last_chunk_paths().unwrap().expect("GPU frame").copied;
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             if g != w {
                 mismatches.push(format!(
@@ -45,6 +55,9 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
             }
             if fine[i] != *w {
                 mismatches.push(format!("{} image {i} (1-pixel chunks)", case.name));
+            }
+            if twice[i] != *w {
+                mismatches.push(format!("{} image {i} (no chunk store)", case.name));
             }
             dets += w.detections.len();
         }
@@ -63,11 +76,16 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         );
     }
     println!(
-        "gpu fixtures: {} cases, {dets} detections, {} mismatches",
+        "gpu fixtures: {} cases, {dets} detections, {} mismatches; write pass: {copied} chunks copied \
+         from the store (default size), {walked} evaluated again (no store)",
         cases.len(),
         mismatches.len()
     );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert!(
+        copied > 0 && walked > 0,
+        "both write paths must run on the fixtures: copied {copied}, evaluated again {walked}"
+    );
 }
 
 #[test]

@@ -5,9 +5,11 @@
 //! tolerance, and the GPU against the CPU-score reference except where that
 //! reports a near decision. Outputs are poisoned before each run.
 //! Frames rotate through chunk sizes from 1 pixel (a chunk boundary at every
-//! pixel of the mask kernels) to the default, and the suite checks that both
-//! of `rle_select`'s paths (few candidates above the lowest threshold, or the
-//! full radix select) were taken.
+//! pixel of the mask kernels) to the default and through chunk-store sizes
+//! (none, a few bytes, the default), and the suite checks that both of
+//! `rle_select`'s paths (few candidates above the lowest threshold, or the
+//! full radix select) and both of the write pass's (copy from the store, or
+//! evaluate again) were taken.
 //! `RLE_RANDOM_CASES` / `RLE_RANDOM_SEED` change the count and the seeds.
 
 mod common;
@@ -18,6 +20,9 @@ use rle_reference::{Options, Threshold};
 
 /// Chunk sizes the frames rotate through (`Postprocessor::set_min_chunk_pixels`).
 const CHUNK_PIXELS: [u32; 6] = [1, 2, 5, 64, 700, rle_kernels::abi::DEFAULT_CHUNK_PIXELS];
+/// Chunk-store sizes (`Postprocessor::set_chunk_store_bytes`), rotated on a
+/// different period than the chunk sizes so every pair occurs.
+const STORE_BYTES: [u32; 4] = [rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, 0, 7, 40];
 
 /// Whether `rle_select` takes its fast path on an image with these scores
 /// (`Q*C` of them): every threshold >= 0 and at most `Q` scores above the
@@ -51,6 +56,7 @@ fn random_frames_gpu_equals_reference() {
     let mut frames = 0usize;
     let (mut dets, mut flagged_images, mut score_checks) = (0usize, 0usize, 0usize);
     let (mut fast_images, mut radix_images) = (0usize, 0usize);
+    let (mut copied, mut walked) = (0usize, 0usize);
     for chunk in cases.chunks(threads * 4) {
         // GPU runs on this thread; the slow reference runs in parallel.
         let mut jobs = Vec::new();
@@ -65,9 +71,21 @@ fn random_frames_gpu_equals_reference() {
             let data = generate(&recipe);
             pp.poison_buffers().unwrap();
             pp.set_min_chunk_pixels(CHUNK_PIXELS[i as usize % CHUNK_PIXELS.len()]);
+            let store = STORE_BYTES[(i as usize / CHUNK_PIXELS.len()) % STORE_BYTES.len()];
+            pp.set_chunk_store_bytes(store);
             let (gpu, scores) = pp
                 .run_with_scores(&data.batch(), &metas, &opts)
                 .unwrap_or_else(|e| panic!("case {i}: GPU error {e}"));
+            let paths = pp
+                .last_chunk_paths()
+                .unwrap()
+                .expect("a GPU frame just ran");
+            assert!(
+                store > 0 || paths.copied == 0,
+                "case {i}: {paths:?} copied from a store of 0 bytes"
+            );
+            copied += paths.copied;
+            walked += paths.walked;
             let chunk_px = CHUNK_PIXELS[i as usize % CHUNK_PIXELS.len()];
             let scores = scores.unwrap();
             let q = scores.shape()[1];
@@ -132,7 +150,12 @@ fn random_frames_gpu_equals_reference() {
         "gpu random: {frames} frames, {dets} detections identical to the reference with GPU scores; \
          {score_checks} scores within {SIGMOID_TOLERANCE_ULP} ulp of the CPU sigmoid; \
          {flagged_images} images with CPU near-decision flags; select fast path on {fast_images} images, \
-         radix select on {radix_images}"
+         radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again"
+    );
+    pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
+    assert!(
+        copied > 0 && walked > 0,
+        "both write paths must be exercised: copied {copied}, evaluated again {walked}"
     );
     assert!(
         fast_images > 0 && radix_images > 0,

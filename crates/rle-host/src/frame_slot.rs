@@ -13,7 +13,7 @@ use rle_kernels::abi::{ChunkState, DetRecord, FrameCounters, MaskRoi, MASK_ITEM_
 use rle_reference::boxes::round_to_i32;
 use rle_reference::{CocoRle, Detection, ImageResult, Xyxy};
 
-use crate::error::{DriverContext, Result};
+use crate::error::{DriverContext, Error, Result};
 use crate::launch::FrameBuffers;
 use crate::memory::{DeviceBuffer, MappedHost};
 use crate::params::{FramePlan, Shapes};
@@ -60,6 +60,20 @@ impl BlobLayout {
     }
 }
 
+/// How the write pass produced the chunks of one frame (test support,
+/// [`Postprocessor::last_chunk_paths`](crate::Postprocessor::last_chunk_paths)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkPaths {
+    /// Items (chunks) of the frame.
+    pub items: usize,
+    /// Chunks with characters of their own whose characters the write pass
+    /// copied from the chunk store.
+    pub copied: usize,
+    /// Chunks with characters of their own that the write pass evaluated
+    /// again (they did not fit their store slot, or the store is off).
+    pub walked: usize,
+}
+
 /// Every buffer one frame uses, and the event that marks its end.
 #[derive(Debug)]
 pub(crate) struct FrameSlot {
@@ -75,6 +89,9 @@ pub(crate) struct FrameSlot {
     pub(crate) chars: DeviceBuffer,
     rois: DeviceBuffer,
     chunks: DeviceBuffer,
+    /// `rle_mask_count`'s copy of each chunk's characters (one slot of
+    /// `chunk_store_bytes` per item), copied by `rle_mask_write`.
+    chunk_store: DeviceBuffer,
     /// f32 copies of half-precision device logits and boxes.
     pub(crate) widened: DeviceBuffer,
     /// The masks, copied by `rle_snapshot` when a deferred frame overflowed.
@@ -110,6 +127,7 @@ impl FrameSlot {
             chars: d(),
             rois: d(),
             chunks: d(),
+            chunk_store: d(),
             widened: d(),
             snapshot: d(),
             out_dets: h(),
@@ -136,8 +154,10 @@ impl FrameSlot {
         self.rois.ensure(slots * size_of::<MaskRoi>())?;
         // A frame has at most MASK_ITEM_BUDGET items plus one per detection
         // (rle_kernels::chunks::chunk_pixels).
-        self.chunks
-            .ensure((MASK_ITEM_BUDGET as usize + slots) * size_of::<ChunkState>())?;
+        let items = MASK_ITEM_BUDGET as usize + slots;
+        self.chunks.ensure(items * size_of::<ChunkState>())?;
+        self.chunk_store
+            .ensure(items * f.chunk_store_bytes as usize)?;
         self.out_dets.ensure(slots * size_of::<DetRecord>())?;
         self.det_count.ensure(f.batch as usize * 4)?;
         self.out_det_count.ensure(f.batch as usize * 4)?;
@@ -165,6 +185,7 @@ impl FrameSlot {
             chars: self.chars.ptr(),
             rois: self.rois.ptr(),
             chunks: self.chunks.ptr(),
+            chunk_store: self.chunk_store.ptr(),
             spans: self.tables.dev_spans.ptr(),
             weights: self.tables.dev_weights.ptr(),
             host_dets: self.out_dets.dev(),
@@ -246,6 +267,45 @@ impl FrameSlot {
             .expect("length matches the shape"))
     }
 
+    /// Which way the write pass took for each chunk of the slot's last frame
+    /// (test support: reads the item count and the chunk states back).
+    pub(crate) fn chunk_paths(&self) -> Result<ChunkPaths> {
+        let mut counters = [FrameCounters::default()];
+        // SAFETY: the counters buffer holds one record (reserve); the frame
+        // that wrote it is done (the slot is idle).
+        unsafe { result::memcpy_dtoh_sync(&mut counters, self.counters.ptr()) }
+            .call("cuMemcpyDtoH(counters)")?;
+        let items = counters[0].items as usize;
+        let mut states = vec![ChunkState::default(); items];
+        if items > 0 {
+            let room = self.chunks.bytes() / size_of::<ChunkState>();
+            if items > room {
+                // The plan never makes more items than the buffer holds; a
+                // count beyond it is reported, not read past.
+                return Err(Error::Limit {
+                    what: "items of the last frame (chunk states held)".into(),
+                    limit: room as u64,
+                    got: items as u64,
+                });
+            }
+            // SAFETY: just checked that the buffer holds `items` states.
+            unsafe { result::memcpy_dtoh_sync(&mut states, self.chunks.ptr()) }
+                .call("cuMemcpyDtoH(chunks)")?;
+        }
+        let mut paths = ChunkPaths {
+            items,
+            ..ChunkPaths::default()
+        };
+        for st in states.iter().filter(|s| s.skip == 0 && s.events > 3) {
+            if st.stored != 0 {
+                paths.copied += 1;
+            } else {
+                paths.walked += 1;
+            }
+        }
+        Ok(paths)
+    }
+
     /// Fills every buffer with `0xA5` (test support: results must come from
     /// the frame that reports them). The slot is idle.
     pub(crate) fn poison(&mut self, stream: sys::CUstream) -> Result<()> {
@@ -258,6 +318,7 @@ impl FrameSlot {
             &self.chars,
             &self.rois,
             &self.chunks,
+            &self.chunk_store,
             &self.blob,
             &self.widened,
             &self.snapshot,

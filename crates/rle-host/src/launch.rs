@@ -22,13 +22,13 @@ const SELECT_ARGS: usize = 11;
 const MASK_ROI_ARGS: usize = 9;
 
 /// Arguments of `rle_mask_count` (checked against the bundle by a test).
-const MASK_COUNT_ARGS: usize = 9;
+const MASK_COUNT_ARGS: usize = 10;
 
 /// Arguments of `rle_mask_reserve` (checked against the bundle by a test).
 const MASK_RESERVE_ARGS: usize = 8;
 
 /// Arguments of `rle_mask_write` (checked against the bundle by a test).
-const MASK_WRITE_ARGS: usize = 10;
+const MASK_WRITE_ARGS: usize = 11;
 
 /// Arguments of `rle_copy_out` (checked against the bundle by a test).
 const COPY_OUT_ARGS: usize = 9;
@@ -56,6 +56,7 @@ pub(crate) struct FrameBuffers {
     pub(crate) chars: u64,
     pub(crate) rois: u64,
     pub(crate) chunks: u64,
+    pub(crate) chunk_store: u64,
     pub(crate) spans: u64,
     pub(crate) weights: u64,
     pub(crate) host_dets: u64,
@@ -157,10 +158,12 @@ pub(crate) unsafe fn mask_count(
         arg(&b.weights),
         arg(&b.rois),
         arg(&b.chunks),
+        arg(&b.chunk_store),
         arg(&b.counters),
     ];
     // SAFETY: matches `rle_mask_count`'s signature; chunks holds
-    // MASK_ITEM_BUDGET + B*Q states (the most items a frame can have).
+    // MASK_ITEM_BUDGET + B*Q states (the most items a frame can have) and
+    // chunk_store as many slots of `frame.chunk_store_bytes`.
     unsafe {
         go(
             gpu.mask_count,
@@ -227,11 +230,13 @@ pub(crate) unsafe fn mask_write(
         arg(&b.weights),
         arg(&b.rois),
         arg(&b.chunks),
+        arg(&b.chunk_store),
         arg(&b.chars),
         arg(&b.counters),
     ];
     // SAFETY: matches `rle_mask_write`'s signature; the reserve step bounded
-    // every chunk's output inside the arena (or marked it skipped).
+    // every chunk's output inside the arena (or marked it skipped); the
+    // store is the one `mask_count` filled for this frame.
     unsafe {
         go(
             gpu.mask_write,

@@ -43,6 +43,7 @@ pub use bundle::{
 pub use device_batch::DeviceBatch;
 pub use driver::{driver_present, DeviceInfo};
 pub use error::{Error, Result};
+pub use frame_slot::ChunkPaths;
 pub use handles::{DevicePtr, EventHandle, StreamHandle};
 pub use mask_ops::{DeviceMasks, IouMatrix, MaskOps, MaskTimes, RleSet, RleStats};
 pub use params::{MaskDtype, Shapes};

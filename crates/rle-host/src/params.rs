@@ -10,8 +10,8 @@
 //! violation is an [`Error::Limit`] naming the quantity, its value and the limit.
 
 use rle_kernels::abi::{
-    dtype, resize_mode, FrameParams, ImageParams, DEFAULT_CHUNK_PIXELS, MASK_ITEM_BUDGET,
-    MAX_QUERIES, NO_MAX_DETECTIONS,
+    dtype, resize_mode, FrameParams, ImageParams, DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES,
+    MASK_ITEM_BUDGET, MAX_QUERIES, NO_MAX_DETECTIONS,
 };
 use rle_reference::geometry::{MaskGrid, MaskWindow};
 use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
@@ -312,6 +312,7 @@ pub(crate) fn plan(
         chars_capacity,
         write_scores: u32::from(write_scores),
         min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
+        chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
     };
     let mut images = Vec::with_capacity(metas.len());
     let mut mask_sizes = Vec::with_capacity(metas.len());

@@ -20,12 +20,12 @@ use rle_reference::{Batch, ImageMeta, ImageResult, MaskLogits, Options};
 use crate::driver::{DeviceInfo, Gpu};
 use crate::error::{DriverContext, Error, Result};
 use crate::frame::{self, FrameInputs, Launch, Pending};
-use crate::frame_slot::{BlobLayout, FrameSlot};
+use crate::frame_slot::{BlobLayout, ChunkPaths, FrameSlot};
 use crate::handles::{DevicePtr, EventHandle, StreamHandle};
 use crate::memory::MappedHost;
 use crate::params::{plan, FramePlan, MaskDtype, Shapes};
 use crate::profile::{KernelTimes, StageEvents};
-use rle_kernels::abi::DEFAULT_CHUNK_PIXELS;
+use rle_kernels::abi::{DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES, MAX_CHUNK_STORE_BYTES};
 
 /// What to do when no usable GPU is found at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -159,6 +159,10 @@ struct GpuState {
     parked: HashMap<u64, Result<Vec<ImageResult>>>,
     next_ticket: u64,
     min_chunk_pixels: u32,
+    /// Bytes of the chunk store per item (`FrameParams::chunk_store_bytes`).
+    chunk_store_bytes: u32,
+    /// The slot of the last frame a synchronous call (`run*`) finished.
+    last_run_slot: Option<usize>,
     /// Events of profiled frames (`run_device_profiled`), made on first use.
     events: Option<StageEvents>,
 }
@@ -253,6 +257,8 @@ impl GpuState {
             parked: HashMap::new(),
             next_ticket: 0,
             min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
+            chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
+            last_run_slot: None,
             events: None,
         })
     }
@@ -326,7 +332,8 @@ impl GpuState {
         }
         let s = src.shapes();
         let slot = &mut self.slots[i].0;
-        let plan = plan(&s, metas, opts, &mut slot.tables, 0, asks.scores)?;
+        let mut plan = plan(&s, metas, opts, &mut slot.tables, 0, asks.scores)?;
+        plan.frame.chunk_store_bytes = self.chunk_store_bytes;
         let mask_bytes = s.batch * s.queries * s.mask_h * s.mask_w * s.mask_dtype.size();
         let host_sizes = match src {
             Source::Host(b) => Some((b.logits.len() * 4, b.boxes.len() * 4, mask_bytes)),
@@ -415,6 +422,7 @@ impl GpuState {
         // SAFETY: the caller's contract.
         unsafe { self.launch(i, src, metas, opts, stream, asks) }?;
         let (_, results) = self.finish_slot(i)?;
+        self.last_run_slot = Some(i);
         let results = results?;
         let times = match (&self.events, asks.profile) {
             (Some(e), true) => Some(e.times()?),
@@ -555,6 +563,43 @@ impl Postprocessor {
         if let Backend::Gpu(g) = &mut self.backend {
             g.min_chunk_pixels = pixels.max(1);
         }
+    }
+
+    /// Sets the bytes of the chunk store each item of the mask kernels owns
+    /// (default [`DEFAULT_CHUNK_STORE_BYTES`], at most
+    /// [`MAX_CHUNK_STORE_BYTES`]: larger values count as that). The count
+    /// pass keeps a chunk's characters there when they fit, and the write
+    /// pass copies them instead of evaluating the chunk again. Results never
+    /// depend on it, only which pass writes them: tests use 0 (every chunk
+    /// evaluated twice) and small values (some chunks each way). The store
+    /// grows with the next frame that needs it. No effect on the CPU
+    /// backend.
+    pub fn set_chunk_store_bytes(&mut self, bytes: u32) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.chunk_store_bytes = bytes.min(MAX_CHUNK_STORE_BYTES);
+        }
+    }
+
+    /// How the mask kernels' write pass produced the chunks of the last frame
+    /// a synchronous call ([`run`](Self::run),
+    /// [`run_with_scores`](Self::run_with_scores), `run_device`) finished:
+    /// copied from the chunk store or evaluated again. Test support (tests
+    /// prove both paths ran); reads device memory back. `None` on the CPU
+    /// backend, before such a frame, or while its slot holds a newer frame
+    /// in flight (once that is collected, its chunks are the ones read).
+    #[doc(hidden)]
+    pub fn last_chunk_paths(&self) -> Result<Option<ChunkPaths>> {
+        let Backend::Gpu(g) = &self.backend else {
+            return Ok(None);
+        };
+        let Some(i) = g.last_run_slot else {
+            return Ok(None);
+        };
+        if !matches!(g.slots[i].1, SlotState::Free) {
+            return Ok(None);
+        }
+        g.gpu.ctx.bind_to_thread().call("cuCtxSetCurrent")?;
+        g.slots[i].0.chunk_paths().map(Some)
     }
 
     /// Copies a host batch into device memory owned by the returned value

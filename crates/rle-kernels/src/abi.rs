@@ -62,6 +62,16 @@ pub const MASK_ITEM_BUDGET: u32 = 4096;
 /// Default smallest chunk ([`FrameParams::min_chunk_pixels`]): one tile, so
 /// a chunk is one block-wide step of the walk.
 pub const DEFAULT_CHUNK_PIXELS: u32 = MASK_TILE;
+/// Default bytes of the chunk store per item ([`FrameParams::chunk_store_bytes`]).
+/// A chunk's characters from its fourth event on are a few bytes per column
+/// it crosses for the smooth masks RF-DETR produces (a 1080p frame's chunks
+/// hold tens of bytes); 512 leaves room for ragged ones, and a chunk with
+/// more is evaluated again by the write pass, so the value never changes a
+/// result, only which pass writes it.
+pub const DEFAULT_CHUNK_STORE_BYTES: u32 = 512;
+/// Largest [`FrameParams::chunk_store_bytes`] the host accepts (keeps the
+/// store's size and every slot offset far inside 32-bit arithmetic).
+pub const MAX_CHUNK_STORE_BYTES: u32 = 1 << 16;
 /// Register limits per thread written into the PTX as `.maxnreg` (rustc has
 /// no launch-bounds attribute for nvptx; `cargo xtask build-ptx` adds the
 /// directive). The item kernels are latency-bound: 64 registers let four
@@ -131,6 +141,13 @@ pub struct FrameParams {
     /// [`DEFAULT_CHUNK_PIXELS`]). Smaller values only add items: tests use
     /// them to cross chunk boundaries everywhere.
     pub min_chunk_pixels: u32,
+    /// Bytes of the chunk store each item owns (at `item * chunk_store_bytes`,
+    /// at most [`MAX_CHUNK_STORE_BYTES`]): `rle_mask_count` keeps a chunk's
+    /// characters there when they fit, and `rle_mask_write` copies them
+    /// instead of evaluating the chunk again. 0 stores nothing (every chunk
+    /// is evaluated twice, as before the store existed); tests use 0 and
+    /// small values to take both paths.
+    pub chunk_store_bytes: u32,
 }
 
 /// Per-image parameters (one record per image of the batch).
@@ -287,6 +304,10 @@ pub struct ChunkState {
     pub out: u32,
     /// Non-zero when the detection's string did not fit the arena.
     pub skip: u32,
+    /// Non-zero when `rle_mask_count` kept the chunk's `chars` characters in
+    /// its slot of the chunk store (they fitted); the write pass then copies
+    /// them instead of walking the chunk again.
+    pub stored: u32,
 }
 
 /// Frame-level counters written by the kernels (zeroed by `rle_select`).
@@ -311,11 +332,11 @@ pub struct FrameCounters {
 /// and write passes (`chars_used` and `overflowed`; the item plan stays).
 pub const COUNTERS_RESET_BYTES: usize = 12;
 
-const _: () = assert!(core::mem::size_of::<FrameParams>() == 60);
+const _: () = assert!(core::mem::size_of::<FrameParams>() == 64);
 const _: () = assert!(core::mem::size_of::<ImageParams>() == 112);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<FrameCounters>() == 32);
-const _: () = assert!(core::mem::size_of::<ChunkState>() == 48);
+const _: () = assert!(core::mem::size_of::<ChunkState>() == 52);
 const _: () = assert!(core::mem::size_of::<MaskRoi>() == 32);
 const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

@@ -1,18 +1,28 @@
-//! The two pixel passes over items: `rle_mask_count` (events and character
-//! counts per chunk) and `rle_mask_write` (the characters, at the offsets the
-//! reserve step chose).
+//! The two passes over items: `rle_mask_count` (events and character counts
+//! per chunk, and the characters themselves in the item's slot of the chunk
+//! store when they fit) and `rle_mask_write` (the characters at the offsets
+//! the reserve step chose: copied from the store, or for a chunk that did
+//! not fit, evaluated again).
+//!
+//! The store is what makes the second pass cheap: a chunk's characters are a
+//! few bytes per column of a smooth mask, so copying them costs a couple of
+//! dependent loads per item where walking the chunk again costs the whole
+//! chain (item → ROI → tables → logits → passes → events → scans) a second
+//! time.
 
 use super::ctx::Ctx;
 use super::items::item;
-use super::walk::walk;
+use super::walk::{walk, Dest};
 use super::*;
 
-/// Pass 1 over items: events, characters and boundary events of each chunk.
+/// Pass 1 over items: events, characters and boundary events of each chunk;
+/// the characters also go to the item's slot of `store` when they fit.
 ///
 /// # Safety
 /// As for [`rle_mask_roi`], which ran before on the same stream; `chunks`
-/// holds `counters.items` states (at most `MASK_ITEM_BUDGET + B*Q`). Any grid
-/// `(G, 1, 1)`, `MASK_THREADS` threads.
+/// holds `counters.items` states (at most `MASK_ITEM_BUDGET + B*Q`) and
+/// `store` as many slots of `frame.chunk_store_bytes` bytes (unused when
+/// that is 0). Any grid `(G, 1, 1)`, `MASK_THREADS` threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_count(
     frame: FrameParams,
@@ -23,6 +33,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
     weights: *const f32,
     rois: *const MaskRoi,
     chunks: *mut ChunkState,
+    store: *mut u8,
     counters: *const FrameCounters,
 ) {
     let sh = shared_bytes!("rle_mask_count_smem", 26896).cast::<u32>();
@@ -36,7 +47,12 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
             let item = item(&frame, rois, it, sh);
             let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
             let (begin, end) = chunk_range(item.roi.total, item.roi.chunks, item.chunk);
-            let w = walk(&cx, sh, begin, end, None);
+            let slot = frame.chunk_store_bytes;
+            let dest = (slot > 0).then(|| Dest {
+                at: store.add(it as usize * slot as usize),
+                cap: slot,
+            });
+            let w = walk(&cx, sh, begin, end, dest);
             if tid() == 0 {
                 *chunks.add(it as usize) = ChunkState {
                     begin,
@@ -47,6 +63,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     last: [*s(CARRY), *s(CARRY + 1), *s(CARRY + 2)],
                     out: 0,
                     skip: 0,
+                    stored: u32::from(dest.is_some() && w.written),
                 };
             }
             sync();
@@ -55,11 +72,13 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
     }
 }
 
-/// Pass 2 over items: evaluate each chunk again and write its characters.
+/// Pass 2 over items: each chunk's characters into the arena, copied from
+/// the chunk store when pass 1 kept them there, else evaluated again.
 ///
 /// # Safety
-/// As for [`rle_mask_reserve`], which ran before on the same stream. Any
-/// grid `(G, 1, 1)`, `MASK_THREADS` threads.
+/// As for [`rle_mask_reserve`], which ran before on the same stream; `store`
+/// is the one `rle_mask_count` filled. Any grid `(G, 1, 1)`, `MASK_THREADS`
+/// threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_write(
     frame: FrameParams,
@@ -70,6 +89,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
     weights: *const f32,
     rois: *const MaskRoi,
     chunks: *const ChunkState,
+    store: *const u8,
     chars: *mut u8,
     counters: *const FrameCounters,
 ) {
@@ -80,10 +100,22 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
         let mut it = bid_x();
         while it < items {
             let st = *chunks.add(it as usize);
-            if st.skip == 0 && st.events > 3 {
+            let at = chars.add(st.out as usize);
+            if st.skip != 0 || st.events <= 3 {
+                // Nothing of this chunk's own: the reserve step wrote its
+                // boundary characters, or the string did not fit.
+            } else if st.stored != 0 {
+                let from = store.add(it as usize * frame.chunk_store_bytes as usize);
+                let mut i = tid();
+                while i < st.chars {
+                    *at.add(i as usize) = *from.add(i as usize);
+                    i += ntid();
+                }
+            } else {
                 let item = item(&frame, rois, it, sh);
                 let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
-                walk(&cx, sh, st.begin, st.end, Some(chars.add(st.out as usize)));
+                let dest = Dest { at, cap: u32::MAX };
+                walk(&cx, sh, st.begin, st.end, Some(dest));
                 sync();
             }
             it += nbid_x();

@@ -1,6 +1,7 @@
 //! The block-wide walk over a chunk of ROI pixels: foreground into shared
 //! memory, run boundaries ("events") in canvas column-major order, and the
-//! COCO characters of every event from the chunk's fourth on.
+//! COCO characters of every event from the chunk's fourth on (counted, and
+//! written where the caller gives room for them).
 
 use super::ctx::Ctx;
 use super::*;
@@ -9,20 +10,35 @@ use super::*;
 pub(super) struct Walked {
     pub(super) events: u32,
     pub(super) chars: u32,
+    /// Every one of those characters was written to the destination.
+    pub(super) written: bool,
+}
+
+/// Where a walk writes its characters: `cap` bytes at `at`. The write pass
+/// passes the arena (its room was reserved: `cap` unbounded), the count pass
+/// its item's slot of the chunk store.
+#[derive(Clone, Copy)]
+pub(super) struct Dest {
+    pub(super) at: *mut u8,
+    pub(super) cap: u32,
 }
 
 /// Walks ROI pixels `[begin, end)` in tiles. Counts events and the characters
 /// of every event from the chunk's fourth on; with `out`, also writes those
-/// characters there. Leaves the chunk's first three events in `FIRST` and its
-/// last three (newest first) in `CARRY`. Block-wide: every thread calls it.
+/// characters there as long as all of them so far fit its `cap` (a tile that
+/// would cross it is not written, nor is anything after it: `written` then
+/// says no). Leaves the chunk's first three events in `FIRST` and its last
+/// three (newest first) in `CARRY`. Block-wide: every thread calls it.
 #[inline(always)]
-pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mut u8>) -> Walked {
+pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Dest>) -> Walked {
     let s = |i: usize| sh.wrapping_add(i);
     let (t, nt) = (tid(), ntid());
     let mut ev_base = 0u32; // events of earlier tiles of this chunk
     let mut ch_base = 0u32;
+    let mut written = true;
     // SAFETY (whole body): shared indices < WORDS (events per tile <= 2*TILE);
-    // `out` has room for the chunk's characters; barriers reached by all.
+    // `out` has `cap` bytes and only characters below it are written;
+    // barriers reached by all.
     unsafe {
         if t < 8 {
             *s(CARRY + t as usize) = 0;
@@ -137,11 +153,14 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mu
                 mine += coded(i).map_or(0, char_len);
             }
             let (ch_pre, ch_tile) = block_exclusive_scan(mine, s(SCAN));
-            if let Some(out) = out {
+            // `ch_tile` is block-uniform, so is the decision to write.
+            written &=
+                out.is_some_and(|d| u64::from(ch_base) + u64::from(ch_tile) <= u64::from(d.cap));
+            if let (true, Some(d)) = (written, out) {
                 let mut at = (ch_base + ch_pre) as usize;
                 for i in lo..hi {
                     if let Some(x) = coded(i) {
-                        at += write_chars(x, |j, c| *out.add(at + j as usize) = c) as usize;
+                        at += write_chars(x, |j, c| *d.at.add(at + j as usize) = c) as usize;
                     }
                 }
             }
@@ -165,5 +184,6 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<*mu
     Walked {
         events: ev_base,
         chars: ch_base,
+        written,
     }
 }
