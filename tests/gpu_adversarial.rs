@@ -199,16 +199,24 @@ fn adversarial_shapes_match_the_reference() {
             boxes: case.boxes.view(),
             masks: MaskLogits::F32(case.masks.view()),
         };
-        // (smallest chunk, chunk-store bytes): the defaults, chunk boundaries
-        // at every pixel, no store (every chunk evaluated twice), a store
-        // too small for most chunks (both write paths in one frame).
+        // (smallest chunk, chunk-store bytes): the defaults; chunk boundaries
+        // at every pixel with a store too small for most chunks (both write
+        // paths in one frame); no store (every chunk evaluated twice); fine
+        // chunks, default store. RLE_ADVERSARIAL_CONFIGS=N runs the first N
+        // (the sanitizer runs take 2: every path, half the time).
         let default_store = rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES;
-        for (chunk, store) in [
+        let configs = [
             (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, default_store),
-            (1, default_store),
+            (1, 9),
             (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 0),
-            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 9),
-        ] {
+            (1, default_store),
+        ];
+        let take = std::env::var("RLE_ADVERSARIAL_CONFIGS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(configs.len())
+            .clamp(2, configs.len());
+        for &(chunk, store) in &configs[..take] {
             pp.set_min_chunk_pixels(chunk);
             pp.set_chunk_store_bytes(store);
             pp.poison_buffers().unwrap();

@@ -4,14 +4,14 @@
 # parallel with the tests; SAN=0 skips them, SAN_TOOLS and SAN_EXES choose), ptxas's register and spill report of
 # the committed PTX (Triton's ptxas), then — on an otherwise idle GPU — the
 # end-to-end, mask-family and per-kernel benches (KERNELS=0 skips the last;
-# BENCH_FILTER narrows it). TEST_LIMIT_S, SAN_LIMIT_S, E2E_LIMIT_S, MEASURE_S bound the
+# BENCH_FILTER narrows it), after an optional Nsight Compute pass (NCU=1). TEST_LIMIT_S, SAN_LIMIT_S, E2E_LIMIT_S, MEASURE_S bound the
 # steps.
 #
 # Layout (built here, the GPU machine has no Rust): `cargo xtask gather-gpu`, then
 #   mkdir -p .device-run/bin && cp gpu-bundle/bin/rle-host-lib \
 #     gpu-bundle/bin/rle-host-test-{gpu_spec_example,gpu_random_smoke} \
 #     gpu-bundle/bin/rle-test-gpu_{device_path,fixtures,random,faults,adversarial,submit,mask_ops} .device-run/bin/ \
-#   && cp gpu-bundle/bin/rle-bench-{e2e,kernels,mask_ops} .device-run/ && cp -r fixtures .device-run/
+#   && cp gpu-bundle/bin/rle-bench-{e2e,kernels,mask_ops} gpu-bundle/bin/rle .device-run/ && cp -r fixtures .device-run/
 # and carry [".device-run"]. Writes into $OUT: summary.txt, tests.tgz,
 # sanitizer.txt (SAN=1), ours-log.txt, ours.json, kernels-log.txt, kernels.json, criterion.tgz.
 set -u -o pipefail
@@ -32,7 +32,7 @@ if [ "${SAN:-1}" = 1 ]; then
   for tool in ${SAN_TOOLS:-memcheck racecheck initcheck synccheck}; do
     ( for e in ${SAN_EXES:-rle-host-test-gpu_spec_example rle-host-test-gpu_random_smoke rle-test-gpu_adversarial rle-test-gpu_mask_ops}; do
         [ $tool = racecheck ] && [ $e = rle-host-test-gpu_random_smoke ] && continue
-        MASK_OPS_RANDOM_CASES=40 timeout ${SAN_LIMIT_S:-280} compute-sanitizer --tool $tool .device-run/bin/$e --include-ignored --test-threads 1 > $logs/san-$tool-$e.log 2>&1
+        MASK_OPS_RANDOM_CASES=40 RLE_ADVERSARIAL_CONFIGS=2 timeout ${SAN_LIMIT_S:-280} compute-sanitizer --tool $tool .device-run/bin/$e --include-ignored --test-threads 1 > $logs/san-$tool-$e.log 2>&1
         echo "$tool $e rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' $logs/san-$tool-$e.log | tail -1) $(grep -E '^test result' $logs/san-$tool-$e.log | tail -1)" >> $OUT/sanitizer.txt
       done ) &
   done
@@ -53,7 +53,18 @@ grep -hE "gpu fixtures|random frames|adversarial" $logs/*.log | head -8 >> $S
 grep -A3 -E "Compiling entry function '(rle_mask_count|rle_mask_write)'" $logs/ptxas.txt 2>/dev/null | grep -E "entry|registers|spill" >> $S
 [ -f $OUT/sanitizer.txt ] && sort $OUT/sanitizer.txt -o $OUT/sanitizer.txt
 cat $S $OUT/sanitizer.txt 2>/dev/null
-# 3. Benches on the idle GPU.
+# 3. NCU=1: Nsight Compute's view of one demo frame's kernels (stall reasons,
+# occupancy, memory) on the idle GPU, from `rle bench --demo` (.device-run/rle);
+# the whole report goes into tests.tgz, the headline metrics into summary.txt.
+if [ "${NCU:-0}" = 1 ] && [ -x .device-run/rle ]; then
+  timeout ${NCU_LIMIT_S:-150} ncu --kernel-name regex:'rle_(select|mask_roi|mask_count|mask_reserve|mask_write)' \
+    --launch-skip 10 --launch-count 5 --section SpeedOfLight --section Occupancy --section LaunchStats \
+    --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis \
+    .device-run/rle bench --demo --iters 3 --cpu-iters 1 --warmup 2 > $logs/ncu.txt 2>&1
+  echo "ncu rc=$?" >> $S
+  grep -E '^  rle_|Duration|Achieved Occupancy|Theoretical Occupancy|Registers Per|Warp Cycles Per Issued|Issued Warp Per|No Eligible|Compute \(SM\) Throughput|Memory Throughput' $logs/ncu.txt >> $S
+fi
+# 4. Benches on the idle GPU.
 RLE_BENCH_MEASURE_S=${MEASURE_S:-1} RLE_BENCH_WARMUP_S=0.5 RLE_BENCH_OUT=$OUT/ours.json \
   timeout ${E2E_LIMIT_S:-120} .device-run/rle-bench-e2e --bench '^gpu_e2e/|gpu_floor' > $OUT/ours-log.txt 2>&1
 echo "e2e bench rc=$?"

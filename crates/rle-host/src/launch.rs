@@ -19,7 +19,7 @@ use crate::toolkit::launch::{arg, go};
 const SELECT_ARGS: usize = 11;
 
 /// Arguments of `rle_mask_roi` (checked against the bundle by a test).
-const MASK_ROI_ARGS: usize = 9;
+const MASK_ROI_ARGS: usize = 10;
 
 /// Arguments of `rle_mask_count` (checked against the bundle by a test).
 const MASK_COUNT_ARGS: usize = 10;
@@ -122,10 +122,12 @@ pub(crate) unsafe fn mask_roi(
         arg(&b.spans),
         arg(&b.weights),
         arg(&b.rois),
+        arg(&b.chunks),
         arg(&b.counters),
     ];
     // SAFETY: matches `rle_mask_roi`'s signature (entries.txt); rois holds
-    // B*Q records; tables uploaded for every image.
+    // B*Q records, chunks MASK_ITEM_BUDGET + B*Q states; tables uploaded for
+    // every image.
     unsafe {
         go(
             gpu.mask_roi,

@@ -282,8 +282,9 @@ pub struct MaskRoi {
 }
 
 /// What the mask kernels know about one chunk (item): a range of ROI pixels
-/// in column-major ROI order. Written by `rle_mask_count` (range, events,
-/// first/last events, characters) and `rle_mask_reserve` (arena offset).
+/// in column-major ROI order. Written by `rle_mask_roi` (its slot),
+/// `rle_mask_count` (range, events, first/last events, characters, whether
+/// they are stored) and `rle_mask_reserve` (arena offset).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ChunkState {
@@ -308,6 +309,9 @@ pub struct ChunkState {
     /// its slot of the chunk store (they fitted); the write pass then copies
     /// them instead of walking the chunk again.
     pub stored: u32,
+    /// The detection slot (`b*Q + q`) the chunk belongs to, written by
+    /// `rle_mask_roi`'s plan so the item passes look it up with one load.
+    pub slot: u32,
 }
 
 /// Frame-level counters written by the kernels (zeroed by `rle_select`).
@@ -337,6 +341,6 @@ const _: () = assert!(core::mem::size_of::<ImageParams>() == 112);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<FrameCounters>() == 32);
-const _: () = assert!(core::mem::size_of::<ChunkState>() == 52);
+const _: () = assert!(core::mem::size_of::<ChunkState>() == 56);
 const _: () = assert!(core::mem::size_of::<MaskRoi>() == 32);
 const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

@@ -42,7 +42,7 @@ mod walk;
 
 use super::{
     atomic_add, atomic_add_u64, atomic_max, atomic_min, bid_x, bid_y, block_exclusive_scan,
-    fence_gpu, nbid_x, ntid, shared_bytes, sync, tid, warp_max, warp_min,
+    fence_gpu, nbid_x, ntid, shared_bytes, shfl_idx, sync, tid, warp_max, warp_min,
 };
 use crate::abi::{
     dtype, resize_mode, ChunkState, DetRecord, FrameCounters, FrameParams, ImageParams, MaskRoi,
@@ -83,7 +83,6 @@ const ROI_I0: usize = MISC + 4;
 const ROI_I1: usize = MISC + 5;
 const ROI_J0: usize = MISC + 6;
 const ROI_J1: usize = MISC + 7;
-const FOUND: usize = MISC + 8; // item search: last probe at or below the item
 const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset
 const R_FITS: usize = MISC + 11; // reserve: the string fits

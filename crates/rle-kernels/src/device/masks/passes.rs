@@ -44,7 +44,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
         let items = (*counters).items;
         let mut it = bid_x();
         while it < items {
-            let item = item(&frame, rois, it, sh);
+            let item = item(&frame, rois, chunks, it);
             let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
             let (begin, end) = chunk_range(item.roi.total, item.roi.chunks, item.chunk);
             let slot = frame.chunk_store_bytes;
@@ -64,6 +64,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     out: 0,
                     skip: 0,
                     stored: u32::from(dest.is_some() && w.written),
+                    slot: item.slot,
                 };
             }
             sync();
@@ -112,7 +113,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
                     i += ntid();
                 }
             } else {
-                let item = item(&frame, rois, it, sh);
+                let item = item(&frame, rois, chunks, it);
                 let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
                 let dest = Dest { at, cap: u32::MAX };
                 walk(&cx, sh, st.begin, st.end, Some(dest));

@@ -13,13 +13,147 @@ struct Dest {
     fits: bool,
 }
 
-/// Chains `n` chunk states of one detection in rounds of `ntid()` chunks:
-/// per chunk, the events before it (a block scan) and the three events just
-/// before it (`event_in_run` over the round's chunks, or the previous rounds'
-/// carry), hence the coded values of its first three events; then the
-/// characters before it (a second scan). Returns (events, string length).
-/// With `dest`, also writes the boundary characters and the trailing count
-/// and stores each chunk's `out` offset and `skip` flag.
+/// One round of a detection's chain, as thread `tid()` sees it: its chunk
+/// `c`, the coded values of the chunk's first `nb` events and
+/// their characters (`mine`), the characters of the round before the chunk
+/// (`cpre`); and block-wide the round's events and characters (`tot`, `ctot`)
+/// and the three events before the next round (`prev`).
+struct Round {
+    c: u32,
+    bv: [i64; 3],
+    nb: u32,
+    mine: u32,
+    cpre: u32,
+    tot: u32,
+    ctot: u32,
+    prev: [u32; 3],
+}
+
+/// Chains the round of chunks `r0 .. r0 + ntid()` of one detection's `n`
+/// chunk states: per chunk, the events before it (a block scan) and the three
+/// events just before it (`event_in_run` over the round's chunks, or `prev`,
+/// the earlier rounds' last three), hence the coded values of its first three
+/// events; then the characters before it (a second scan). `g_base`: events of
+/// the earlier rounds. Ends with a barrier, so the shared slots can be reused.
+///
+/// # Safety
+/// `states` holds the detection's `n` chunk states. Block-wide: every thread
+/// must call it.
+#[inline(always)]
+unsafe fn round(
+    states: *const ChunkState,
+    n: u32,
+    r0: u32,
+    g_base: u32,
+    prev: [u32; 3],
+    sh: *mut u32,
+) -> Round {
+    let s = |i: usize| sh.wrapping_add(i);
+    let (t, nt) = (tid(), ntid());
+    // SAFETY (whole body): chunk indices < n; shared indices < RESERVE_WORDS
+    // (t < 256); barriers reached by all.
+    unsafe {
+        let c = r0 + t;
+        let st = if c < n {
+            *states.add(c as usize)
+        } else {
+            ChunkState::default()
+        };
+        let (pre, tot) = block_exclusive_scan(st.events, s(SCAN));
+        *s(R_PRE + t as usize) = pre;
+        *s(R_CNT + t as usize) = st.events;
+        for k in 0..3 {
+            *s(R_LAST + 3 * t as usize + k) = st.last[k];
+        }
+        sync();
+        let run = (n - r0).min(nt);
+        // Event `j` counted from this round's first event (j < 0: earlier).
+        let event = |j: i64| -> u32 {
+            if j >= 0 {
+                event_in_run(
+                    j as u32,
+                    run,
+                    |c| *s(R_PRE + c as usize),
+                    |c| *s(R_CNT + c as usize),
+                    |c, k| *s(R_LAST + 3 * c as usize + k as usize),
+                )
+            } else {
+                prev[(-j - 1) as usize]
+            }
+        };
+        let mut bv = [0i64; 3];
+        let nb = st.events.min(3);
+        let mut mine = 0u32;
+        if nb > 0 {
+            let p = i64::from(pre);
+            let before = [event(p - 1), event(p - 2), event(p - 3)];
+            bv = boundary_values(g_base + pre, before, st.first, nb);
+            for &x in bv.iter().take(nb as usize) {
+                mine += char_len(x);
+            }
+        }
+        let (cpre, ctot) = block_exclusive_scan(mine + st.chars, s(SCAN));
+        let tot64 = i64::from(tot);
+        let next_prev = [event(tot64 - 1), event(tot64 - 2), event(tot64 - 3)];
+        sync();
+        Round {
+            c,
+            bv,
+            nb,
+            mine,
+            cpre,
+            tot,
+            ctot,
+            prev: next_prev,
+        }
+    }
+}
+
+/// Writes what a round found for this thread's chunk: its boundary
+/// characters (when the string fits) and its `out` offset and `skip` flag.
+/// `c_base`: characters of the earlier rounds.
+///
+/// # Safety
+/// `states` holds the detection's `n` chunk states; `d` has room for the
+/// string when it fits.
+#[inline(always)]
+unsafe fn write_round(r: &Round, n: u32, c_base: u32, states: *mut ChunkState, d: Dest) {
+    if r.c >= n {
+        return;
+    }
+    let at = d.off + c_base + r.cpre;
+    // SAFETY: per the contract; the boundary characters lie inside the
+    // detection's string.
+    unsafe {
+        if d.fits {
+            let mut w = at as usize;
+            for &x in r.bv.iter().take(r.nb as usize) {
+                w += write_chars(x, |j, ch| *d.chars.add(w + j as usize) = ch) as usize;
+            }
+        }
+        let sp = states.add(r.c as usize);
+        (*sp).out = if d.fits { at + r.mine } else { 0 };
+        (*sp).skip = u32::from(!d.fits);
+    }
+}
+
+/// The coded value of a detection's trailing count (the background after its
+/// last run) when it has one: `events` in all, `prev` the last three.
+#[inline(always)]
+fn trailing(events: u32, prev: [u32; 3], hw: u32) -> Option<i64> {
+    (events == 0 || prev[0] < hw).then(|| {
+        coded_value(
+            u64::from(events),
+            hw - prev[0],
+            prev[1].wrapping_sub(prev[2]),
+        )
+    })
+}
+
+/// Chains `n` chunk states of one detection in rounds of `ntid()` chunks
+/// (`round`). Returns (events, string length). With `dest`, also writes the
+/// boundary characters and the trailing count and stores each chunk's `out`
+/// offset and `skip` flag.
 ///
 /// # Safety
 /// `states` holds the detection's `n` chunk states; `dest` has room for the
@@ -32,85 +166,25 @@ unsafe fn chain(
     sh: *mut u32,
     dest: Option<Dest>,
 ) -> (u32, u32) {
-    let s = |i: usize| sh.wrapping_add(i);
-    let (t, nt) = (tid(), ntid());
     let (mut g_base, mut c_base) = (0u32, 0u32);
     let mut prev = [0u32; 3]; // events g_base-1, -2, -3 (0 before the first)
     let mut r0 = 0u32;
-    // SAFETY (whole body): chunk indices < n; shared indices < RESERVE_WORDS
-    // (t < 256); `dest` bounds per the contract; barriers reached by all.
+    // SAFETY (whole body): per the contract.
     unsafe {
         while r0 < n {
-            let c = r0 + t;
-            let st = if c < n {
-                *states.add(c as usize)
-            } else {
-                ChunkState::default()
-            };
-            let (pre, tot) = block_exclusive_scan(st.events, s(SCAN));
-            *s(R_PRE + t as usize) = pre;
-            *s(R_CNT + t as usize) = st.events;
-            for k in 0..3 {
-                *s(R_LAST + 3 * t as usize + k) = st.last[k];
-            }
-            sync();
-            let run = (n - r0).min(nt);
-            // Event `j` counted from this round's first event (j < 0: earlier).
-            let event = |j: i64| -> u32 {
-                if j >= 0 {
-                    event_in_run(
-                        j as u32,
-                        run,
-                        |c| *s(R_PRE + c as usize),
-                        |c| *s(R_CNT + c as usize),
-                        |c, k| *s(R_LAST + 3 * c as usize + k as usize),
-                    )
-                } else {
-                    prev[(-j - 1) as usize]
-                }
-            };
-            let mut bv = [0i64; 3];
-            let nb = st.events.min(3);
-            let mut mine = 0u32;
-            if nb > 0 {
-                let p = i64::from(pre);
-                let before = [event(p - 1), event(p - 2), event(p - 3)];
-                bv = boundary_values(g_base + pre, before, st.first, nb);
-                for &x in bv.iter().take(nb as usize) {
-                    mine += char_len(x);
-                }
-            }
-            let (cpre, ctot) = block_exclusive_scan(mine + st.chars, s(SCAN));
+            let r = round(states, n, r0, g_base, prev, sh);
             if let Some(d) = dest {
-                if c < n {
-                    let at = d.off + c_base + cpre;
-                    if d.fits {
-                        let mut w = at as usize;
-                        for &x in bv.iter().take(nb as usize) {
-                            w += write_chars(x, |j, ch| *d.chars.add(w + j as usize) = ch) as usize;
-                        }
-                    }
-                    let sp = states.add(c as usize);
-                    (*sp).out = if d.fits { at + mine } else { 0 };
-                    (*sp).skip = u32::from(!d.fits);
-                }
+                write_round(&r, n, c_base, states, d);
             }
-            let tot64 = i64::from(tot);
-            prev = [event(tot64 - 1), event(tot64 - 2), event(tot64 - 3)];
-            g_base += tot;
-            c_base += ctot;
-            sync();
-            r0 += nt;
+            prev = r.prev;
+            g_base += r.tot;
+            c_base += r.ctot;
+            r0 += ntid();
         }
         let mut len = c_base;
-        if g_base == 0 || prev[0] < hw {
-            let x = coded_value(
-                u64::from(g_base),
-                hw - prev[0],
-                prev[1].wrapping_sub(prev[2]),
-            );
+        if let Some(x) = trailing(g_base, prev, hw) {
             if let Some(d) = dest {
-                if d.fits && t == 0 {
+                if d.fits && tid() == 0 {
                     let at = (d.off + c_base) as usize;
                     write_chars(x, |j, ch| *d.chars.add(at + j as usize) = ch);
                 }
@@ -121,29 +195,25 @@ unsafe fn chain(
     }
 }
 
-/// The reserve step of one detection (block-wide): chain its chunks, reserve
-/// the string's arena space, complete its record and write the boundary
-/// characters; mark its chunks skipped when the string does not fit.
+/// Reserves `len` bytes of the arena for the detection's string (block-wide:
+/// thread 0's atomic, broadcast through shared memory) and completes its
+/// record; counts an overflow when the string does not fit.
 ///
 /// # Safety
-/// `states` holds the detection's `roi.chunks` chunk states, all counted;
-/// the other pointers follow the kernels' contract. Block-wide.
+/// Pointers per the kernels' contract. Block-wide: every thread must call it.
 #[inline(always)]
-unsafe fn reserve_detection(
+unsafe fn reserve_string(
     frame: &FrameParams,
-    img: &ImageParams,
     det: *mut DetRecord,
-    roi: &MaskRoi,
-    states: *mut ChunkState,
+    events: u32,
+    len: u32,
     chars: *mut u8,
     counters: *mut FrameCounters,
     sh: *mut u32,
-) {
+) -> Dest {
     let s = |i: usize| sh.wrapping_add(i);
-    let hw = img.canvas_h * img.canvas_w;
-    // SAFETY (whole body): per the contract; shared slots < RESERVE_WORDS.
+    // SAFETY: per the contract; shared slots R_OFF, R_FITS.
     unsafe {
-        let (events, len) = chain(states, roi.chunks, hw, sh, None);
         if tid() == 0 {
             let off = atomic_add_u64(&raw mut (*counters).chars_used, u64::from(len));
             let fits = off + u64::from(len) <= u64::from(frame.chars_capacity);
@@ -163,7 +233,50 @@ unsafe fn reserve_detection(
             fits: *s(R_FITS) != 0,
         };
         sync();
-        chain(states, roi.chunks, hw, sh, Some(dest));
+        dest
+    }
+}
+
+/// The reserve step of one detection (block-wide): chain its chunks, reserve
+/// the string's arena space, complete its record and write the boundary
+/// characters; mark its chunks skipped when the string does not fit. A
+/// detection of at most `ntid()` chunks (every one at the 1080p default) is
+/// one round whose values stay in registers across the reservation; longer
+/// ones chain twice, counting and then writing.
+///
+/// # Safety
+/// `states` holds the detection's `roi.chunks` chunk states, all counted;
+/// the other pointers follow the kernels' contract. Block-wide.
+#[inline(always)]
+unsafe fn reserve_detection(
+    frame: &FrameParams,
+    img: &ImageParams,
+    det: *mut DetRecord,
+    roi: &MaskRoi,
+    states: *mut ChunkState,
+    chars: *mut u8,
+    counters: *mut FrameCounters,
+    sh: *mut u32,
+) {
+    let hw = img.canvas_h * img.canvas_w;
+    let n = roi.chunks;
+    // SAFETY (whole body): per the contract.
+    unsafe {
+        if n <= ntid() {
+            let r = round(states, n, 0, 0, [0; 3], sh);
+            let x = trailing(r.tot, r.prev, hw);
+            let len = r.ctot + x.map_or(0, char_len);
+            let d = reserve_string(frame, det, r.tot, len, chars, counters, sh);
+            write_round(&r, n, 0, states, d);
+            if let (Some(x), true, 0) = (x, d.fits, tid()) {
+                let at = (d.off + r.ctot) as usize;
+                write_chars(x, |j, ch| *d.chars.add(at + j as usize) = ch);
+            }
+        } else {
+            let (events, len) = chain(states, n, hw, sh, None);
+            let d = reserve_string(frame, det, events, len, chars, counters, sh);
+            chain(states, n, hw, sh, Some(d));
+        }
     }
 }
 

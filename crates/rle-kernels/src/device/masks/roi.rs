@@ -121,7 +121,8 @@ impl Ctx {
 /// # Safety
 /// Pointers valid for `frame`'s sizes: `dets` `B*Q`, `det_count` `B`, `masks`
 /// `B*Q*Mh*Mw` elements of `mask_dtype`, tables covering every image's table
-/// ranges, `rois` `B*Q`; `counters` zeroed by `rle_select` of this frame;
+/// ranges, `rois` `B*Q`, `chunks` `MASK_ITEM_BUDGET + B*Q` states (the
+/// most items a plan makes); `counters` zeroed by `rle_select` of this frame;
 /// image parameters validated by the host (window, `S` inside the canvas,
 /// `H*W < 2^32`). Grid `(Q, B)`, `MASK_THREADS` threads.
 #[unsafe(no_mangle)]
@@ -134,6 +135,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
     spans: *const TapSpan,
     weights: *const f32,
     rois: *mut MaskRoi,
+    chunks: *mut ChunkState,
     counters: *mut FrameCounters,
 ) {
     let sh = shared_bytes!("rle_mask_roi_smem", 256).cast::<u32>();
@@ -202,6 +204,20 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
                 let r = rois.add(i as usize);
                 (*r).chunks = n;
                 (*r).item_start = base + pre;
+            }
+            // Each item's slot, for the item passes' one-load lookup: the
+            // lanes of a warp store the items of its 32 slots together
+            // (a slot may own thousands of items; one thread per slot
+            // would store them one by one).
+            let start = base + pre;
+            for j in 0..32 {
+                let (nj, sj) = (shfl_idx(n, j), shfl_idx(start, j));
+                let slot = (r0 + (t & !31)) + j;
+                let mut k = t & 31;
+                while k < nj {
+                    (*chunks.add((sj + k) as usize)).slot = slot;
+                    k += 32;
+                }
             }
             base += tot;
             r0 += nt;
