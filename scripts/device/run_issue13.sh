@@ -29,6 +29,10 @@ done
 # tool (more at once made a sanitizer report "device not supported"); racecheck
 # skips gpu_random_smoke, which it cannot finish in the time.
 if [ "${SAN:-1}" = 1 ]; then
+  # Started after the tests have made their contexts: with all of them
+  # starting at once, a test's cuDevicePrimaryCtxRetain once failed with
+  # CUDA_ERROR_OUT_OF_MEMORY.
+  sleep ${SAN_DELAY_S:-20}
   for tool in ${SAN_TOOLS:-memcheck racecheck initcheck synccheck}; do
     ( for e in ${SAN_EXES:-rle-host-test-gpu_spec_example rle-host-test-gpu_random_smoke rle-test-gpu_adversarial rle-test-gpu_mask_ops}; do
         [ $tool = racecheck ] && [ $e = rle-host-test-gpu_random_smoke ] && continue

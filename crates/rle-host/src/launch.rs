@@ -7,7 +7,7 @@ use std::ffi::c_void;
 use cudarc::driver::sys;
 use rle_kernels::abi::{
     FrameParams, CONVERT_BLOCKS, CONVERT_THREADS, COPY_BLOCKS, COPY_THREADS, MASK_THREADS,
-    SELECT_THREADS,
+    RESERVE_THREADS, SELECT_THREADS,
 };
 
 use crate::driver::Gpu;
@@ -205,7 +205,7 @@ pub(crate) unsafe fn mask_reserve(
         go(
             gpu.mask_reserve,
             (frame.queries, frame.batch, 1),
-            MASK_THREADS,
+            RESERVE_THREADS,
             stream,
             &mut params,
             "cuLaunchKernel(rle_mask_reserve)",

@@ -46,8 +46,14 @@ pub const KERNELS: [&str; 8] = [
 pub const SELECT_THREADS: u32 = 1024;
 /// Largest `Q` the select kernel holds in shared memory.
 pub const MAX_QUERIES: u32 = 2048;
-/// Threads per block of every mask kernel.
+/// Threads per block of every mask kernel but the reserve step.
 pub const MASK_THREADS: u32 = 256;
+/// Threads per block of `rle_mask_reserve`: one chunk per thread and round,
+/// so a detection of up to this many chunks (all of them at 1080p and 4K
+/// with the default budget, bar one huge mask) is chained in one round.
+/// With 256 the largest detection's rounds were the step's cost (measured:
+/// docs/BENCHMARKS.md, issue 13).
+pub const RESERVE_THREADS: u32 = 1024;
 /// Canvas pixels each mask thread evaluates per tile.
 pub const MASK_ITEMS: u32 = 8;
 /// Pixels one mask block walks per tile.
@@ -77,7 +83,13 @@ pub const MAX_CHUNK_STORE_BYTES: u32 = 1 << 16;
 /// directive). The item kernels are latency-bound: 64 registers let four
 /// 256-thread blocks share an SM instead of two, at the price of a few
 /// spilled bytes.
-pub const MAX_REGISTERS: [(&str, u32); 2] = [(KERNEL_MASK_COUNT, 64), (KERNEL_MASK_WRITE, 64)];
+/// The reserve step's 64 is what lets its 1024-thread blocks launch at all
+/// (64 × 1024 = the SM's 65 536 registers).
+pub const MAX_REGISTERS: [(&str, u32); 3] = [
+    (KERNEL_MASK_COUNT, 64),
+    (KERNEL_MASK_WRITE, 64),
+    (KERNEL_MASK_RESERVE, 64),
+];
 /// Threads per block and blocks of `rle_copy_out`.
 pub const COPY_THREADS: u32 = 256;
 /// Blocks of `rle_copy_out`.

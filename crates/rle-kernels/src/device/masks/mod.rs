@@ -68,9 +68,9 @@ const _: () = assert!(FG + TILE as usize + 2 <= HPASS * 4);
 const _: () = assert!((HPASS + HPASS_CAP as usize) * 4 <= SMEM_BYTES);
 const _: () = assert!(FG + TILE as usize + 2 <= SMEM_BYTES);
 const _: () = assert!(WORDS * 4 <= SMEM_BYTES);
-const _: () = assert!(RESERVE_WORDS <= WORDS && RESERVE_WORDS * 4 <= RESERVE_SMEM_BYTES);
+const _: () = assert!(RESERVE_WORDS * 4 <= RESERVE_SMEM_BYTES);
 const _: () = assert!(crate::abi::MASK_THREADS == 256 && SUM % 2 == 0);
-const RESERVE_SMEM_BYTES: usize = 5376;
+const RESERVE_SMEM_BYTES: usize = 20_736;
 const ROI_SMEM_BYTES: usize = 256;
 const _: () = assert!((SUM + 2) * 4 <= ROI_SMEM_BYTES);
 
@@ -88,11 +88,13 @@ const R_OFF: usize = MISC + 10; // reserve: arena offset
 const R_FITS: usize = MISC + 11; // reserve: the string fits
 const SUM: usize = MISC + 12; // plan: u64 sum of ROI pixels (8-aligned)
 
-// Reserve step, over one round of chunk states (reuses the event tile):
+// Reserve step, over one round of RESERVE_THREADS chunk states (its own
+// shared array, after the SCAN and MISC slots):
+const ROUND: usize = crate::abi::RESERVE_THREADS as usize;
 const R_PRE: usize = EVENTS; // events before each chunk of the round
-const R_CNT: usize = EVENTS + 256; // events of each chunk
-const R_LAST: usize = EVENTS + 512; // last three events of each chunk
-const RESERVE_WORDS: usize = EVENTS + 512 + 3 * 256;
+const R_CNT: usize = R_PRE + ROUND; // events of each chunk
+const R_LAST: usize = R_CNT + ROUND; // last three events of each chunk
+const RESERVE_WORDS: usize = R_LAST + 3 * ROUND;
 
 /// Whether slot `q` of image `b` holds a detection.
 ///

@@ -51,7 +51,7 @@ unsafe fn round(
     let s = |i: usize| sh.wrapping_add(i);
     let (t, nt) = (tid(), ntid());
     // SAFETY (whole body): chunk indices < n; shared indices < RESERVE_WORDS
-    // (t < 256); barriers reached by all.
+    // (t < `RESERVE_THREADS`); barriers reached by all.
     unsafe {
         let c = r0 + t;
         let st = if c < n {
@@ -240,7 +240,7 @@ unsafe fn reserve_string(
 /// The reserve step of one detection (block-wide): chain its chunks, reserve
 /// the string's arena space, complete its record and write the boundary
 /// characters; mark its chunks skipped when the string does not fit. A
-/// detection of at most `ntid()` chunks (every one at the 1080p default) is
+/// detection of at most `ntid()` chunks (`RESERVE_THREADS`: nearly every one) is
 /// one round whose values stay in registers across the reservation; longer
 /// ones chain twice, counting and then writing.
 ///
@@ -287,7 +287,7 @@ unsafe fn reserve_detection(
 /// # Safety
 /// As for [`rle_mask_count`], which ran before on the same stream; on a
 /// rerun, `chars_used` and `overflowed` were cleared since. Grid `(Q, B)`,
-/// `MASK_THREADS` threads.
+/// `RESERVE_THREADS` threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_reserve(
     frame: FrameParams,
@@ -299,7 +299,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_reserve(
     chars: *mut u8,
     counters: *mut FrameCounters,
 ) {
-    let sh = shared_bytes!("rle_mask_reserve_smem", 5376).cast::<u32>();
+    let sh = shared_bytes!("rle_mask_reserve_smem", 20736).cast::<u32>();
     let (q, b) = (bid_x(), bid_y());
     // SAFETY (whole body): see the contract; the early return is uniform.
     unsafe {
