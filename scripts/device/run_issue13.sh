@@ -63,7 +63,7 @@ cat $S $OUT/sanitizer.txt 2>/dev/null
 if [ "${NCU:-0}" = 1 ] && [ -x .device-run/rle ]; then
   timeout ${NCU_LIMIT_S:-150} ncu --kernel-name regex:'rle_(select|mask_roi|mask_count|mask_reserve|mask_write)' \
     --launch-skip 10 --launch-count 5 --section SpeedOfLight --section Occupancy --section LaunchStats \
-    --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis \
+    --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis --section SourceCounters \
     .device-run/rle bench --demo --iters 3 --cpu-iters 1 --warmup 2 > $logs/ncu.txt 2>&1
   echo "ncu rc=$?" >> $S
   grep -E '^  rle_|Duration|Achieved Occupancy|Theoretical Occupancy|Registers Per|Warp Cycles Per Issued|Issued Warp Per|No Eligible|Compute \(SM\) Throughput|Memory Throughput' $logs/ncu.txt >> $S
