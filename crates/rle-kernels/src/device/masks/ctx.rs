@@ -47,15 +47,15 @@ impl Ctx {
         }
     }
 
-    /// Foreground of the ROI pixel in column `col`, row `row` (column-major
-    /// ROI index `col * rows + row < total`): one pixel alone, so the pixels
-    /// of a tile are evaluated by independent threads with independent loads
-    /// (latency hidden by parallelism, not a serial walk). Same arithmetic,
-    /// in the same order, as `tables::eval_*`.
+    /// Foreground of ROI pixel `k` (column-major ROI index, `k < total`):
+    /// one pixel alone, so the pixels of a tile are evaluated by independent
+    /// threads with independent loads (latency hidden by parallelism, not a
+    /// serial walk). Same arithmetic, in the same order, as `tables::eval_*`.
     #[inline(always)]
-    pub(super) fn fg_one(&self, col: u32, row: u32) -> bool {
+    pub(super) fn fg_one(&self, k: u32) -> bool {
         let im = &self.img;
         let bilinear = self.mode == resize_mode::BILINEAR;
+        let (col, row) = (k / self.rows, k % self.rows);
         // SAFETY: the ROI lies inside the pasted S region, so the table
         // entries of (y, x) exist; slots bound each entry's weights.
         unsafe {
@@ -204,14 +204,15 @@ impl Ctx {
         }
     }
 
-    /// Foreground of the ROI pixel `(col, row)` from the horizontal passes of
-    /// its column in shared memory (`hpass[(col - col_a) * h_rows + sy -
-    /// sy_lo]`, filled by `horizontal_at`): only the vertical pass is left
-    /// per pixel. Taps outside the stored rows are evaluated directly, so the
-    /// result is `fg_one`'s bit for bit whatever the tables hold.
+    /// Foreground of ROI pixel `k` from the horizontal passes of its column
+    /// in shared memory (`hpass[(col - col_a) * h_rows + sy - sy_lo]`, filled
+    /// by `horizontal_at`): only the vertical pass is left per pixel. Taps
+    /// outside the stored rows are evaluated directly, so the result is
+    /// `fg_one`'s bit for bit whatever the tables hold.
     #[inline(always)]
-    pub(super) fn fg_from_hpass(&self, col: u32, row: u32, hpass: *const f32, col_a: u32) -> bool {
+    pub(super) fn fg_from_hpass(&self, k: u32, hpass: *const f32, col_a: u32) -> bool {
         let im = &self.img;
+        let (col, row) = (k / self.rows, k % self.rows);
         let y = self.r0 + row - im.paste_y;
         let base = (col - col_a) * self.h_rows;
         // SAFETY: table entries of y exist (ROI inside S); hpass indices are

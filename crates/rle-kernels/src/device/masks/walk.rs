@@ -5,7 +5,6 @@
 
 use super::ctx::Ctx;
 use super::*;
-use crate::grid_step::GridStep;
 
 /// What a walk over a chunk found.
 pub(super) struct Walked {
@@ -37,9 +36,6 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
     let mut ev_base = 0u32; // events of earlier tiles of this chunk
     let mut ch_base = 0u32;
     let mut written = true;
-    // Strides of the two per-thread loops below, split once per walk.
-    let px_step = GridStep::new(cx.rows, nt);
-    let hp_step = GridStep::new(cx.h_rows, nt);
     // SAFETY (whole body): shared indices < WORDS (events per tile <= 2*TILE);
     // `out` has `cap` bytes and only characters below it are written;
     // barriers reached by all.
@@ -67,29 +63,24 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
             if use_hpass {
                 let n = ncols * cx.h_rows;
                 let mut i = t;
-                let mut cr = hp_step.at(i);
                 while i < n {
-                    *hpass.add(i as usize) = cx.horizontal_at(col_a + cr.0, cx.sy_lo + cr.1);
-                    cr = hp_step.next(cr);
+                    let (c, r) = (i / cx.h_rows, i % cx.h_rows);
+                    *hpass.add(i as usize) = cx.horizontal_at(col_a + c, cx.sy_lo + r);
                     i += nt;
                 }
                 sync();
             }
-            // Positions tile-1+i for i = t, t+nt, …: one division here, then
-            // steps (`GridStep`; position −1 before the first tile).
             let mut i = t;
-            let mut cr = px_step.at((tile + i).wrapping_sub(1));
             while i < span {
                 let k = (tile + i).wrapping_sub(1); // pixel tile-1+i
                 let fg = tile + i >= 1
                     && k < cx.total
                     && if use_hpass {
-                        cx.fg_from_hpass(cr.0, cr.1, hpass, col_a)
+                        cx.fg_from_hpass(k, hpass, col_a)
                     } else {
-                        cx.fg_one(cr.0, cr.1)
+                        cx.fg_one(k)
                     };
                 *fg_sh.add(i as usize) = u8::from(fg);
-                cr = px_step.next(cr);
                 i += nt;
             }
             sync();
