@@ -5,17 +5,20 @@
 //!   mapped through the resize tables (a pixel can only be foreground if its
 //!   span holds such a logit, all weights being ≥ 0; SPEC §7). The last block
 //!   to finish splits every ROI into chunks of about equal pixel counts
-//!   (`chunks::chunk_pixels`) and numbers them: the frame's "items".
+//!   (`chunks::chunk_pixels`) and numbers them: the frame's "items" (each
+//!   chunk state records its detection slot).
 //! - `rle_mask_count` (a persistent grid looping over items): evaluates an
 //!   item's pixels exactly as the reference does, counts run boundaries
 //!   ("events") and the COCO characters of every event from the chunk's
-//!   fourth on (those only need events of the same chunk).
-//! - `rle_mask_reserve` (grid `(Q, B)`): per detection, chains its chunks in
-//!   parallel (`chunks::event_in_run`), encodes each chunk's first three
-//!   events and the trailing count, reserves the string's arena space with
-//!   one atomic and writes those characters.
-//! - `rle_mask_write` (the same item loop as count): evaluates again and
-//!   writes each chunk's remaining characters at the reserved offset.
+//!   fourth on (those only need events of the same chunk), and keeps those
+//!   characters in the item's slot of the chunk store when they fit.
+//! - `rle_mask_reserve` (grid `(Q, B)`, `RESERVE_THREADS`): per detection,
+//!   chains its chunks in parallel (`chunks::event_in_run`), encodes each
+//!   chunk's first three events and the trailing count, reserves the string's
+//!   arena space with one atomic and writes those characters.
+//! - `rle_mask_write` (the same item loop as count): copies each stored
+//!   chunk's characters to the reserved offset; evaluates the others again
+//!   and writes theirs.
 //!
 //! Work follows pixels, not detections: a frame's large masks are spread over
 //! every SM instead of a fixed number of blocks per detection. Pixels are
