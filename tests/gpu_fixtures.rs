@@ -39,13 +39,14 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         let twice = pp
             .run(&batch, &case.metas, &case.options)
             .expect("GPU run, no chunk store");
-        walked += pp.last_chunk_paths().unwrap().expect("GPU frame").walked;
+        walked += common::chunk_paths(&pp, 0, &case.name).walked;
         pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
         pp.poison_buffers().unwrap();
         let (got, scores) = pp
             .run_with_scores(&batch, &case.metas, &case.options)
             .expect("GPU run");
-        copied += pp.last_chunk_paths().unwrap().expect("GPU frame").copied;
+        copied += common::chunk_paths(&pp, rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, &case.name)
+            .copied;
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             if g != w {
                 mismatches.push(format!(

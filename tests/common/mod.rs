@@ -1,6 +1,6 @@
 //! Helpers shared by the root integration tests that need a GPU.
 
-use rle_host::{Config, Fallback, Postprocessor};
+use rle_host::{ChunkPaths, Config, Fallback, Postprocessor};
 
 /// A GPU post-processor; fails loudly (never skips) when there is none, so a
 /// GPU test run with `--include-ignored` on a CPU machine fails.
@@ -11,4 +11,21 @@ pub fn gpu() -> Postprocessor {
         ..Default::default()
     })
     .unwrap_or_else(|e| panic!("this test needs a CUDA GPU: {e}"))
+}
+
+/// How the write pass produced the chunks of the frame `pp` just ran, with a
+/// chunk store of `store` bytes per item: nothing is copied from a store of
+/// 0 bytes (`what` names the frame in the failure). Not every GPU suite
+/// checks the write paths.
+#[allow(dead_code)]
+pub fn chunk_paths(pp: &Postprocessor, store: u32, what: &str) -> ChunkPaths {
+    let paths = pp
+        .last_chunk_paths()
+        .unwrap_or_else(|e| panic!("{what}: reading the chunk states back: {e}"))
+        .unwrap_or_else(|| panic!("{what}: no GPU frame ran"));
+    assert!(
+        store > 0 || paths.copied == 0,
+        "{what}: {paths:?} copied from a store of 0 bytes"
+    );
+    paths
 }
