@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issues 13 and 15 on the GPU machine, one device call: every GPU test executable
 # (in parallel), the four compute-sanitizer tools on the small GPU suites (in
-# parallel with the tests; SAN=0 skips them, SAN_TOOLS and SAN_EXES choose), ptxas's register and spill report of
+# parallel with the tests, or after them with SAN_AFTER=1; SAN=0 skips them,
+# SAN_TOOLS and SAN_EXES choose), ptxas's register and spill report of
 # the committed PTX (Triton's ptxas), then — on an otherwise idle GPU — the
 # end-to-end, mask-family and per-kernel benches (KERNELS=0 skips the last;
 # BENCH_FILTER narrows it), after an optional Nsight Compute pass (NCU=1). TEST_LIMIT_S, SAN_LIMIT_S, E2E_LIMIT_S, MEASURE_S bound the
@@ -25,14 +26,14 @@ date -u >> $S
 for e in .device-run/bin/*; do
   ( timeout ${TEST_LIMIT_S:-300} $e --include-ignored --test-threads 1 > $logs/$(basename $e).log 2>&1; echo $? > $logs/$(basename $e).rc ) &
 done
-# 2. Sanitizers on the small suites, alongside (SAN=0: none): one process per
-# tool (more at once made a sanitizer report "device not supported"); racecheck
-# skips gpu_random_smoke, which it cannot finish in the time.
-if [ "${SAN:-1}" = 1 ]; then
-  # Started after the tests have made their contexts: with all of them
-  # starting at once, a test's cuDevicePrimaryCtxRetain once failed with
-  # CUDA_ERROR_OUT_OF_MEMORY.
-  sleep ${SAN_DELAY_S:-20}
+# 2. Sanitizers on the small suites (SAN=0: none): one process per tool (more
+# at once made a sanitizer report "device not supported"); racecheck skips
+# gpu_random_smoke, which it cannot finish in the time. Alongside the tests by
+# default, started SAN_DELAY_S after them; with all of them running at once a
+# test's cuDevicePrimaryCtxRetain failed with CUDA_ERROR_OUT_OF_MEMORY in two of
+# four calls (before any kernel ran), so SAN_AFTER=1 runs them once the tests
+# are done instead (longer: the tests' ~140 s plus racecheck's ~160 s).
+sanitizers() {
   for tool in ${SAN_TOOLS:-memcheck racecheck initcheck synccheck}; do
     ( for e in ${SAN_EXES:-rle-host-test-gpu_spec_example rle-host-test-gpu_random_smoke rle-test-gpu_adversarial rle-test-gpu_mask_ops}; do
         [ $tool = racecheck ] && [ $e = rle-host-test-gpu_random_smoke ] && continue
@@ -40,11 +41,19 @@ if [ "${SAN:-1}" = 1 ]; then
         echo "$tool $e rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' $logs/san-$tool-$e.log | tail -1) $(grep -E '^test result' $logs/san-$tool-$e.log | tail -1)" >> $OUT/sanitizer.txt
       done ) &
   done
+}
+if [ "${SAN:-1}" = 1 ] && [ "${SAN_AFTER:-0}" != 1 ]; then
+  sleep ${SAN_DELAY_S:-20}
+  sanitizers
 fi
 # ptxas's view of the committed PTX (registers, spills), from Triton's copy.
 P=$(python3 -c "import triton,os;print(os.path.join(os.path.dirname(triton.__file__),'backends','nvidia','bin','ptxas'))" 2>/dev/null)
 [ -x "$P" ] && "$P" -arch=sm_90 -v crates/rle-host/ptx/rle_kernels.ptx -o /dev/null > $logs/ptxas.txt 2>&1
 wait
+if [ "${SAN:-1}" = 1 ] && [ "${SAN_AFTER:-0}" = 1 ]; then
+  sanitizers
+  wait
+fi
 pass=0; fail=0
 for e in .device-run/bin/*; do
   n=$(basename $e); rc=$(cat $logs/$n.rc)
