@@ -49,10 +49,9 @@ pub const MAX_QUERIES: u32 = 2048;
 /// Threads per block of every mask kernel but the reserve step.
 pub const MASK_THREADS: u32 = 256;
 /// Threads per block of `rle_mask_reserve`: one chunk per thread and round,
-/// so a detection of up to this many chunks (all of them at 1080p and 4K
-/// with the default budget, bar one huge mask) is chained in one round.
-/// With 256 the largest detection's rounds were the step's cost (measured:
-/// docs/BENCHMARKS.md, issue 13).
+/// so a detection of up to this many chunks is chained in one round. With
+/// 256 the largest detection's rounds were the step's cost (measured:
+/// docs/BENCHMARKS.md, issue 13, second round).
 pub const RESERVE_THREADS: u32 = 1024;
 /// Canvas pixels each mask thread evaluates per tile.
 pub const MASK_ITEMS: u32 = 8;
@@ -70,13 +69,13 @@ pub const MASK_ITEM_BUDGET: u32 = 4096;
 pub const DEFAULT_CHUNK_PIXELS: u32 = MASK_TILE;
 /// Default bytes of the chunk store per item ([`FrameParams::chunk_store_bytes`]).
 /// A chunk's characters from its fourth event on are a few bytes per column
-/// it crosses for the smooth masks RF-DETR produces (a 1080p frame's chunks
-/// hold tens of bytes); 512 leaves room for ragged ones, and a chunk with
-/// more is evaluated again by the write pass, so the value never changes a
-/// result, only which pass writes it.
+/// it crosses for the smooth masks RF-DETR produces (a 2048-pixel chunk of a
+/// mask a few hundred rows tall crosses under ten columns); 512 leaves room
+/// for ragged ones, and a chunk with more is evaluated again by the write
+/// pass, so the value never changes a result, only which pass writes it.
 pub const DEFAULT_CHUNK_STORE_BYTES: u32 = 512;
-/// Largest [`FrameParams::chunk_store_bytes`] the host accepts (keeps the
-/// store's size and every slot offset far inside 32-bit arithmetic).
+/// Largest [`FrameParams::chunk_store_bytes`] the host accepts: 64 KiB per
+/// item bounds the store (slot offsets are computed in 64 bits).
 pub const MAX_CHUNK_STORE_BYTES: u32 = 1 << 16;
 /// Register limits per thread written into the PTX as `.maxnreg` (rustc has
 /// no launch-bounds attribute for nvptx; `cargo xtask build-ptx` adds the

@@ -240,9 +240,9 @@ unsafe fn reserve_string(
 /// The reserve step of one detection (block-wide): chain its chunks, reserve
 /// the string's arena space, complete its record and write the boundary
 /// characters; mark its chunks skipped when the string does not fit. A
-/// detection of at most `ntid()` chunks (`RESERVE_THREADS`: nearly every one) is
-/// one round whose values stay in registers across the reservation; longer
-/// ones chain twice, counting and then writing.
+/// detection of at most `ntid()` (`RESERVE_THREADS`) chunks is one round
+/// whose values stay in registers across the reservation; longer ones chain
+/// twice, counting and then writing.
 ///
 /// # Safety
 /// `states` holds the detection's `roi.chunks` chunk states, all counted;
