@@ -193,6 +193,7 @@ fn adversarial_shapes_match_the_reference() {
     let mut pp = common::gpu();
     let (mut frames, mut dets, mut runs) = (0usize, 0usize, 0u64);
     let (mut copied, mut walked) = (0usize, 0usize);
+    let mut decided = 0u64;
     for case in cases() {
         let batch = Batch {
             logits: case.logits.view(),
@@ -205,20 +206,33 @@ fn adversarial_shapes_match_the_reference() {
         // chunks, default store. RLE_ADVERSARIAL_CONFIGS=N runs the first N
         // (the sanitizer runs take 2: every path, half the time).
         let default_store = rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES;
+        // Uniform groups on in all but the second, which also plans the
+        // largest item budget (1-pixel chunks: a detection of more chunks
+        // than a reserve round); the sanitizer runs take the first two, so
+        // both ways every time. The last plans few items (chunks of many
+        // tiles).
+        let most = rle_kernels::abi::MASK_ITEM_BUDGET;
         let configs = [
-            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, default_store),
-            (1, 9),
-            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 0),
-            (1, default_store),
+            (
+                rle_kernels::abi::DEFAULT_CHUNK_PIXELS,
+                default_store,
+                true,
+                most,
+            ),
+            (1, 9, false, most),
+            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 0, true, most),
+            (1, default_store, true, 64),
         ];
         let take = std::env::var("RLE_ADVERSARIAL_CONFIGS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(configs.len())
             .clamp(2, configs.len());
-        for &(chunk, store) in &configs[..take] {
+        for &(chunk, store, uniform, items) in &configs[..take] {
             pp.set_min_chunk_pixels(chunk);
             pp.set_chunk_store_bytes(store);
+            pp.set_uniform_groups(uniform);
+            pp.set_item_budget(items);
             pp.poison_buffers().unwrap();
             let (gpu, scores) = pp
                 .run_with_scores(&batch, &case.metas, &case.opts)
@@ -232,12 +246,13 @@ fn adversarial_shapes_match_the_reference() {
             .unwrap();
             assert_eq!(
                 gpu, want,
-                "{} (chunks of {chunk} px, store of {store} bytes)",
+                "{} (chunks of {chunk} px, store of {store} bytes, uniform groups {uniform}, budget {items})",
                 case.name
             );
-            let paths = common::chunk_paths(&pp, store, case.name);
+            let paths = common::chunk_paths(&pp, store, uniform, case.name);
             copied += paths.copied;
             walked += paths.walked;
+            decided += paths.decided_groups;
             frames += 1;
             for d in gpu.iter().flat_map(|r| &r.detections) {
                 dets += 1;
@@ -256,9 +271,15 @@ fn adversarial_shapes_match_the_reference() {
     }
     pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
     pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
+    pp.set_uniform_groups(true);
+    pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
     assert!(
         copied > 0 && walked > 0,
         "both write paths must run: copied {copied}, evaluated again {walked}"
     );
-    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference; write pass copied {copied} chunks, evaluated {walked} again");
+    assert!(
+        decided > 0,
+        "no pixel group was decided by the uniform shortcut"
+    );
+    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference; write pass copied {copied} chunks, evaluated {walked} again; {decided} pixel groups decided without evaluation");
 }

@@ -19,6 +19,7 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
     assert!(cases.len() >= 40, "only {} fixture cases", cases.len());
     let (mut dets, mut mismatches) = (0usize, Vec::new());
     let (mut copied, mut walked) = (0usize, 0usize);
+    let mut decided = 0u64;
     for case in &cases {
         let inputs = case
             .inputs()
@@ -27,26 +28,38 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         pp.run(&batch, &case.metas, &case.options)
             .expect("warm-up run");
         let want = case.expected();
+        // 1-pixel chunks, as many as the largest item budget allows.
         pp.set_min_chunk_pixels(1);
+        pp.set_item_budget(rle_kernels::abi::MASK_ITEM_BUDGET);
         pp.poison_buffers().unwrap();
         let fine = pp
             .run(&batch, &case.metas, &case.options)
             .expect("GPU run, 1-pixel chunks");
         pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
-        // Without the chunk store: every chunk evaluated twice.
+        pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
+        // Without the chunk store (every chunk evaluated twice) and without
+        // uniform groups (every pixel evaluated).
         pp.set_chunk_store_bytes(0);
+        pp.set_uniform_groups(false);
         pp.poison_buffers().unwrap();
         let twice = pp
             .run(&batch, &case.metas, &case.options)
-            .expect("GPU run, no chunk store");
-        walked += common::chunk_paths(&pp, 0, &case.name).walked;
+            .expect("GPU run, no chunk store, no uniform groups");
+        walked += common::chunk_paths(&pp, 0, false, &case.name).walked;
         pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
+        pp.set_uniform_groups(true);
         pp.poison_buffers().unwrap();
         let (got, scores) = pp
             .run_with_scores(&batch, &case.metas, &case.options)
             .expect("GPU run");
-        copied += common::chunk_paths(&pp, rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, &case.name)
-            .copied;
+        let paths = common::chunk_paths(
+            &pp,
+            rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES,
+            true,
+            &case.name,
+        );
+        copied += paths.copied;
+        decided += paths.decided_groups;
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             if g != w {
                 mismatches.push(format!(
@@ -78,7 +91,8 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
     }
     println!(
         "gpu fixtures: {} cases, {dets} detections, {} mismatches; write pass: {copied} chunks copied \
-         from the store (default size), {walked} evaluated again (no store)",
+         from the store (default size), {walked} evaluated again (no store); {decided} pixel groups \
+         decided without evaluation",
         cases.len(),
         mismatches.len()
     );
@@ -86,6 +100,10 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
     assert!(
         copied > 0 && walked > 0,
         "both write paths must run on the fixtures: copied {copied}, evaluated again {walked}"
+    );
+    assert!(
+        decided > 0,
+        "no pixel group of the fixtures was decided by the uniform shortcut"
     );
 }
 

@@ -22,7 +22,15 @@ use rle_reference::{Options, Threshold};
 const CHUNK_PIXELS: [u32; 6] = [1, 2, 5, 64, 700, rle_kernels::abi::DEFAULT_CHUNK_PIXELS];
 /// Chunk-store sizes (`Postprocessor::set_chunk_store_bytes`), rotated on a
 /// different period than the chunk sizes so every pair occurs.
-const STORE_BYTES: [u32; 4] = [rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, 0, 7, 40];
+const STORE_BYTES: [u32; 5] = [rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, 0, 7, 40, 2048];
+/// Frame `i` runs without uniform groups (`Postprocessor::set_uniform_groups`)
+/// when `i % UNIFORM_OFF_PERIOD == 2`: a period prime to both rotations above.
+const UNIFORM_OFF_PERIOD: u64 = 5;
+/// Item budgets (`Postprocessor::set_item_budget`), the next one every
+/// `CHUNK_PIXELS.len() * STORE_BYTES.len()` frames: the largest (the default:
+/// one detection of 1-pixel chunks holds more than a reserve round) and
+/// smaller ones (chunks of many tiles, stores that overflow).
+const BUDGETS: [u32; 3] = [rle_kernels::abi::MASK_ITEM_BUDGET, 1024, 256];
 
 /// Whether `rle_select` takes its fast path on an image with these scores
 /// (`Q*C` of them): every threshold >= 0 and at most `Q` scores above the
@@ -57,6 +65,7 @@ fn random_frames_gpu_equals_reference() {
     let (mut dets, mut flagged_images, mut score_checks) = (0usize, 0usize, 0usize);
     let (mut fast_images, mut radix_images) = (0usize, 0usize);
     let (mut copied, mut walked) = (0usize, 0usize);
+    let (mut decided, mut off_frames) = (0u64, 0usize);
     for chunk in cases.chunks(threads * 4) {
         // GPU runs on this thread; the slow reference runs in parallel.
         let mut jobs = Vec::new();
@@ -73,12 +82,18 @@ fn random_frames_gpu_equals_reference() {
             pp.set_min_chunk_pixels(CHUNK_PIXELS[i as usize % CHUNK_PIXELS.len()]);
             let store = STORE_BYTES[(i as usize / CHUNK_PIXELS.len()) % STORE_BYTES.len()];
             pp.set_chunk_store_bytes(store);
+            let uniform = i % UNIFORM_OFF_PERIOD != 2;
+            pp.set_uniform_groups(uniform);
+            let rotation = (CHUNK_PIXELS.len() * STORE_BYTES.len()) as u64;
+            pp.set_item_budget(BUDGETS[((i / rotation) % BUDGETS.len() as u64) as usize]);
+            off_frames += usize::from(!uniform);
             let (gpu, scores) = pp
                 .run_with_scores(&data.batch(), &metas, &opts)
                 .unwrap_or_else(|e| panic!("case {i}: GPU error {e}"));
-            let paths = common::chunk_paths(&pp, store, &format!("case {i}"));
+            let paths = common::chunk_paths(&pp, store, uniform, &format!("case {i}"));
             copied += paths.copied;
             walked += paths.walked;
+            decided += paths.decided_groups;
             let chunk_px = CHUNK_PIXELS[i as usize % CHUNK_PIXELS.len()];
             let scores = scores.unwrap();
             let q = scores.shape()[1];
@@ -143,9 +158,16 @@ fn random_frames_gpu_equals_reference() {
         "gpu random: {frames} frames, {dets} detections identical to the reference with GPU scores; \
          {score_checks} scores within {SIGMOID_TOLERANCE_ULP} ulp of the CPU sigmoid; \
          {flagged_images} images with CPU near-decision flags; select fast path on {fast_images} images, \
-         radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again"
+         radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again; \
+         {decided} pixel groups decided without evaluation, {off_frames} frames with uniform groups off"
     );
     pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
+    pp.set_uniform_groups(true);
+    pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
+    assert!(
+        decided > 0 && off_frames > 0,
+        "uniform groups must run, and frames without them too: {decided} groups decided, {off_frames} frames off"
+    );
     assert!(
         copied > 0 && walked > 0,
         "both write paths must be exercised: copied {copied}, evaluated again {walked}"

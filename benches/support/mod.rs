@@ -44,6 +44,12 @@ pub enum CpuConfigs {
 /// - `RLE_BENCH_REQUIRE_GPU=1`: panic instead of skipping the GPU groups without a GPU
 /// - `RLE_BENCH_CHUNK_PIXELS`: the mask kernels' smallest chunk (`set_min_chunk_pixels`)
 ///   [the library's default]; results do not depend on it, only the split of the work
+/// - `RLE_BENCH_ITEM_BUDGET`: items the mask plan aims at (`set_item_budget`) [the
+///   library's default]; like the chunk size, it changes only the split of the work
+/// - `RLE_BENCH_STORE_BYTES`: chunk-store bytes per item (`set_chunk_store_bytes`)
+///   [the library's default]; changes only which pass writes a chunk's characters
+/// - `RLE_BENCH_UNIFORM=0`: the mask passes evaluate every pixel (`set_uniform_groups`)
+///   [1: uniform groups decided without evaluation, the library's default]
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where `ours.json` goes.
@@ -64,6 +70,12 @@ pub struct Settings {
     pub require_gpu: bool,
     /// The mask kernels' smallest chunk of ROI pixels (`None`: the library's default).
     pub chunk_pixels: Option<u32>,
+    /// Items the mask plan aims at (`RLE_BENCH_ITEM_BUDGET`).
+    pub item_budget: Option<u32>,
+    /// Chunk-store bytes per item (`RLE_BENCH_STORE_BYTES`).
+    pub store_bytes: Option<u32>,
+    /// Uniform groups on (`RLE_BENCH_UNIFORM`, default on).
+    pub uniform: bool,
 }
 
 fn env_f64(name: &str, default: f64) -> f64 {
@@ -99,6 +111,15 @@ impl Settings {
                     panic!("RLE_BENCH_CHUNK_PIXELS={v} should be a pixel count")
                 })
             }),
+            item_budget: std::env::var("RLE_BENCH_ITEM_BUDGET").ok().map(|v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("RLE_BENCH_ITEM_BUDGET={v} should be an item count"))
+            }),
+            store_bytes: std::env::var("RLE_BENCH_STORE_BYTES").ok().map(|v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("RLE_BENCH_STORE_BYTES={v} should be a byte count"))
+            }),
+            uniform: std::env::var("RLE_BENCH_UNIFORM").map_or(true, |v| v != "0"),
         }
     }
 
@@ -128,6 +149,9 @@ impl Settings {
             "rotate_mib": self.rotate_bytes as f64 / (1 << 20) as f64,
             "distinct_batches": inputs::DISTINCT,
             "chunk_pixels": self.chunk_pixels,
+            "item_budget": self.item_budget,
+            "store_bytes": self.store_bytes,
+            "uniform": self.uniform,
         })
     }
 }
@@ -179,6 +203,18 @@ pub fn open_gpu(
             if let Some(px) = s.chunk_pixels {
                 pp.set_min_chunk_pixels(px);
                 println!("mask kernels' smallest chunk: {px} pixels");
+            }
+            if let Some(items) = s.item_budget {
+                pp.set_item_budget(items);
+                println!("mask plan's item budget: {items}");
+            }
+            if let Some(bytes) = s.store_bytes {
+                pp.set_chunk_store_bytes(bytes);
+                println!("chunk store: {bytes} bytes per item");
+            }
+            if !s.uniform {
+                pp.set_uniform_groups(false);
+                println!("uniform groups off: every pixel evaluated");
             }
             if let Some(info) = pp.device_info() {
                 println!("GPU: {} (driver {})", info.name, info.driver_version);

@@ -14,11 +14,12 @@ pub fn gpu() -> Postprocessor {
 }
 
 /// How the write pass produced the chunks of the frame `pp` just ran, with a
-/// chunk store of `store` bytes per item: nothing is copied from a store of
-/// 0 bytes (`what` names the frame in the failure). Not every GPU suite
-/// checks the write paths.
+/// chunk store of `store` bytes per item and uniform groups on or off:
+/// nothing is copied from a store of 0 bytes, and no group is decided with
+/// the shortcut off (`what` names the frame in the failure). Not every GPU
+/// suite checks the write paths.
 #[allow(dead_code)]
-pub fn chunk_paths(pp: &Postprocessor, store: u32, what: &str) -> ChunkPaths {
+pub fn chunk_paths(pp: &Postprocessor, store: u32, uniform: bool, what: &str) -> ChunkPaths {
     let paths = pp
         .last_chunk_paths()
         .unwrap_or_else(|e| panic!("{what}: reading the chunk states back: {e}"))
@@ -26,6 +27,10 @@ pub fn chunk_paths(pp: &Postprocessor, store: u32, what: &str) -> ChunkPaths {
     assert!(
         store > 0 || paths.copied == 0,
         "{what}: {paths:?} copied from a store of 0 bytes"
+    );
+    assert!(
+        uniform || paths.decided_groups == 0,
+        "{what}: {paths:?} decided groups with the shortcut off"
     );
     paths
 }

@@ -72,6 +72,10 @@ pub struct ChunkPaths {
     /// Chunks with characters of their own that the write pass evaluated
     /// again (they did not fit their store slot, or the store is off).
     pub walked: usize,
+    /// Groups of `MASK_ITEMS` pixels the count pass decided from their
+    /// horizontal passes without evaluating them (`rle_kernels::uniform`),
+    /// over every chunk.
+    pub decided_groups: u64,
 }
 
 /// Every buffer one frame uses, and the event that marks its end.
@@ -294,6 +298,7 @@ impl FrameSlot {
         }
         let mut paths = ChunkPaths {
             items,
+            decided_groups: states.iter().map(|s| u64::from(s.decided)).sum(),
             ..ChunkPaths::default()
         };
         for st in states.iter().filter(|s| s.skip == 0 && s.events > 3) {

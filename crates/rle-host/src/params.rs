@@ -11,8 +11,10 @@
 
 use rle_kernels::abi::{
     dtype, resize_mode, FrameParams, ImageParams, DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES,
-    MASK_ITEM_BUDGET, MAX_QUERIES, NO_MAX_DETECTIONS,
+    DEFAULT_ITEM_BUDGET, MASK_ITEM_BUDGET, MAX_QUERIES, NO_MAX_DETECTIONS,
 };
+use rle_kernels::tables::foreground_threshold;
+use rle_kernels::uniform::foreground_bound;
 use rle_reference::geometry::{MaskGrid, MaskWindow};
 use rle_reference::{Batch, ImageMeta, MaskLogits, Options, ResizeMode, Size, Threshold};
 
@@ -313,6 +315,7 @@ pub(crate) fn plan(
         write_scores: u32::from(write_scores),
         min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
         chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
+        item_budget: DEFAULT_ITEM_BUDGET,
     };
     let mut images = Vec::with_capacity(metas.len());
     let mut mask_sizes = Vec::with_capacity(metas.len());
@@ -365,6 +368,8 @@ pub(crate) fn plan(
                 TableKind::Bilinear => resize_mode::BILINEAR,
                 TableKind::Antialiased | TableKind::Identity => resize_mode::ANTIALIASED,
             },
+            // The uniform groups decide vertical passes: the y table's bound.
+            fg_bound: foreground_bound(&yt.stats, foreground_threshold(s.mask_dtype.code())),
         });
         mask_sizes.push(canvas);
         int_boxes.push(grid.int_boxes);

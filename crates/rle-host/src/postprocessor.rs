@@ -25,7 +25,10 @@ use crate::handles::{DevicePtr, EventHandle, StreamHandle};
 use crate::memory::MappedHost;
 use crate::params::{plan, FramePlan, MaskDtype, Shapes};
 use crate::profile::{KernelTimes, StageEvents};
-use rle_kernels::abi::{DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES, MAX_CHUNK_STORE_BYTES};
+use rle_kernels::abi::{
+    DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES, DEFAULT_ITEM_BUDGET, MASK_ITEM_BUDGET,
+    MAX_CHUNK_STORE_BYTES,
+};
 
 /// What to do when no usable GPU is found at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -161,6 +164,11 @@ struct GpuState {
     min_chunk_pixels: u32,
     /// Bytes of the chunk store per item (`FrameParams::chunk_store_bytes`).
     chunk_store_bytes: u32,
+    /// Items the mask plan aims at (`FrameParams::item_budget`).
+    item_budget: u32,
+    /// Whether the count and write passes may decide uniform groups without
+    /// evaluating them (`set_uniform_groups`).
+    uniform_groups: bool,
     /// The slot of the last frame a synchronous call (`run*`) finished.
     last_run_slot: Option<usize>,
     /// Events of profiled frames (`run_device_profiled`), made on first use.
@@ -258,6 +266,8 @@ impl GpuState {
             next_ticket: 0,
             min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
             chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
+            uniform_groups: true,
+            item_budget: DEFAULT_ITEM_BUDGET,
             last_run_slot: None,
             events: None,
         })
@@ -334,6 +344,11 @@ impl GpuState {
         let slot = &mut self.slots[i].0;
         let mut plan = plan(&s, metas, opts, &mut slot.tables, 0, asks.scores)?;
         plan.frame.chunk_store_bytes = self.chunk_store_bytes;
+        plan.frame.item_budget = self.item_budget;
+        if !self.uniform_groups {
+            // NaN turns the shortcut off for the image (`uniform::shortcuts_allowed`).
+            plan.images.iter_mut().for_each(|im| im.fg_bound = f32::NAN);
+        }
         let mask_bytes = s.batch * s.queries * s.mask_h * s.mask_w * s.mask_dtype.size();
         let host_sizes = match src {
             Source::Host(b) => Some((b.logits.len() * 4, b.boxes.len() * 4, mask_bytes)),
@@ -577,6 +592,29 @@ impl Postprocessor {
     pub fn set_chunk_store_bytes(&mut self, bytes: u32) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.chunk_store_bytes = bytes.min(MAX_CHUNK_STORE_BYTES);
+        }
+    }
+
+    /// Sets the number of items the mask plan aims at (default
+    /// [`DEFAULT_ITEM_BUDGET`], clamped to `1..=MASK_ITEM_BUDGET`): chunks get
+    /// at least `total ROI pixels / budget` pixels. Results never depend on
+    /// it, only how the work is split: tests use the largest, which gives a
+    /// detection more chunks than one reserve round holds. No effect on the
+    /// CPU backend.
+    pub fn set_item_budget(&mut self, items: u32) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.item_budget = items.clamp(1, MASK_ITEM_BUDGET);
+        }
+    }
+
+    /// Whether the mask passes may decide groups of pixels from the signs of
+    /// their horizontal-pass values without evaluating them (default on;
+    /// `rle_kernels::uniform` has the argument). Results never depend on it,
+    /// only how much arithmetic produces them: tests run both ways, benches
+    /// measure both. No effect on the CPU backend.
+    pub fn set_uniform_groups(&mut self, on: bool) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.uniform_groups = on;
         }
     }
 

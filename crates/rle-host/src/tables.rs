@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use cudarc::driver::{result, sys};
 use rle_kernels::abi::TapSpan;
 use rle_kernels::tables::{aa_slots, build_aa, build_bilinear, build_identity};
+use rle_kernels::uniform::{weight_stats, WeightStats};
 
 use crate::error::{DriverContext, Error, Result};
 use crate::memory::DeviceBuffer;
@@ -27,12 +28,14 @@ pub(crate) enum TableKind {
     Bilinear,
 }
 
-/// Where a table lives in the device buffers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a table lives in the device buffers, and what the uniform-group
+/// shortcut needs to know about its weights.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct TableRef {
     pub(crate) spans: u32,
     pub(crate) weights: u32,
     pub(crate) slots: u32,
+    pub(crate) stats: WeightStats,
 }
 
 #[derive(Debug)]
@@ -67,11 +70,6 @@ impl TableCache {
             TableKind::Identity => 1,
             TableKind::Bilinear => 2,
         };
-        let r = TableRef {
-            spans: self.spans.len() as u32,
-            weights: self.weights.len() as u32,
-            slots,
-        };
         let mut spans = vec![TapSpan::default(); m as usize];
         let mut weights = vec![0f32; (m * slots) as usize];
         let built = match kind {
@@ -84,6 +82,12 @@ impl TableCache {
             limit: 0,
             got: 0,
         })?;
+        let r = TableRef {
+            spans: self.spans.len() as u32,
+            weights: self.weights.len() as u32,
+            slots,
+            stats: weight_stats(n, &spans, &weights, slots, kind == TableKind::Bilinear),
+        };
         let total = self.weights.len() + weights.len();
         if total > u32::MAX as usize {
             return Err(Error::Limit {

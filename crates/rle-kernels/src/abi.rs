@@ -57,13 +57,14 @@ pub const RESERVE_THREADS: u32 = 1024;
 pub const MASK_ITEMS: u32 = 8;
 /// Pixels one mask block walks per tile.
 pub const MASK_TILE: u32 = MASK_THREADS * MASK_ITEMS;
-/// Target number of items per frame: chunks get at least
-/// `ceil(total ROI pixels / MASK_ITEM_BUDGET)` pixels, so a frame has at
-/// most `MASK_ITEM_BUDGET + B*Q` items (each detection rounds up once).
-/// 2048 was measured too (docs/BENCHMARKS.md, "Attempts"): better for 4K,
-/// many detections and batches, worse at the 1080p centre, where the chunks
-/// came out just over one tile.
+/// Largest item budget ([`FrameParams::item_budget`]): the buffers of the
+/// item passes are sized for `MASK_ITEM_BUDGET + B*Q` items.
 pub const MASK_ITEM_BUDGET: u32 = 4096;
+/// Default [`FrameParams::item_budget`]: the largest. 1024 was measured on
+/// the H200 (docs/BENCHMARKS.md, "Issue 13, third round"): 4K gained (count
+/// and reserve), but chunks four times larger overflowed the default chunk
+/// store with many detections and the write pass walked them again.
+pub const DEFAULT_ITEM_BUDGET: u32 = MASK_ITEM_BUDGET;
 /// Default smallest chunk ([`FrameParams::min_chunk_pixels`]): one tile, so
 /// a chunk is one block-wide step of the walk.
 pub const DEFAULT_CHUNK_PIXELS: u32 = MASK_TILE;
@@ -159,6 +160,12 @@ pub struct FrameParams {
     /// is evaluated twice, as before the store existed); tests use 0 and
     /// small values to take both paths.
     pub chunk_store_bytes: u32,
+    /// Items the plan aims at: chunks get at least `ceil(total ROI pixels /
+    /// item_budget)` pixels, so a frame has at most `item_budget + B*Q` items
+    /// (each detection rounds up once). Clamped to `1..=MASK_ITEM_BUDGET`;
+    /// default [`DEFAULT_ITEM_BUDGET`]. Tests use the largest to give one
+    /// detection more chunks than a reserve round holds.
+    pub item_budget: u32,
 }
 
 /// Per-image parameters (one record per image of the batch).
@@ -227,6 +234,10 @@ pub struct ImageParams {
     /// per image with its tables: a same-size image is an identity copy in
     /// either mode and uses 1-tap antialiased-style tables.
     pub resize: u32,
+    /// Smallest horizontal-pass value the uniform-group shortcut takes for
+    /// foreground (`uniform::foreground_bound` of the vertical table): `+inf`
+    /// for none (background only), NaN to evaluate every pixel.
+    pub fg_bound: f32,
 }
 
 /// Taps of one output index of a resize table: source indices
@@ -323,6 +334,9 @@ pub struct ChunkState {
     /// The detection slot (`b*Q + q`) the chunk belongs to, written by
     /// `rle_mask_roi`'s plan so the item passes look it up with one load.
     pub slot: u32,
+    /// Groups of `MASK_ITEMS` pixels `rle_mask_count` decided without a
+    /// vertical pass (`uniform`); what is left was evaluated pixel by pixel.
+    pub decided: u32,
 }
 
 /// Frame-level counters written by the kernels (zeroed by `rle_select`).
@@ -347,11 +361,11 @@ pub struct FrameCounters {
 /// and write passes (`chars_used` and `overflowed`; the item plan stays).
 pub const COUNTERS_RESET_BYTES: usize = 12;
 
-const _: () = assert!(core::mem::size_of::<FrameParams>() == 64);
-const _: () = assert!(core::mem::size_of::<ImageParams>() == 112);
+const _: () = assert!(core::mem::size_of::<FrameParams>() == 68);
+const _: () = assert!(core::mem::size_of::<ImageParams>() == 116);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<FrameCounters>() == 32);
-const _: () = assert!(core::mem::size_of::<ChunkState>() == 56);
+const _: () = assert!(core::mem::size_of::<ChunkState>() == 60);
 const _: () = assert!(core::mem::size_of::<MaskRoi>() == 32);
 const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

@@ -14,11 +14,12 @@ use crate::abi::MASK_ITEM_BUDGET;
 use crate::coco::coded_value;
 
 /// Pixels per chunk for a frame whose ROIs hold `sum_total` pixels: at least
-/// `min_chunk` (and 1), and large enough that the frame has at most
-/// `MASK_ITEM_BUDGET` items plus one per detection.
+/// `min_chunk` (and 1), and large enough that the frame has at most `budget`
+/// items (clamped to `1..=MASK_ITEM_BUDGET`) plus one per detection.
 #[inline(always)]
-pub fn chunk_pixels(sum_total: u64, min_chunk: u32) -> u64 {
-    u64::from(min_chunk.max(1)).max(sum_total.div_ceil(u64::from(MASK_ITEM_BUDGET)))
+pub fn chunk_pixels(sum_total: u64, min_chunk: u32, budget: u32) -> u64 {
+    let budget = budget.clamp(1, MASK_ITEM_BUDGET);
+    u64::from(min_chunk.max(1)).max(sum_total.div_ceil(u64::from(budget)))
 }
 
 /// Chunks of a detection whose ROI has `total` pixels (≥ 1: an empty ROI
@@ -221,14 +222,20 @@ mod tests {
         }
         // Budget: sum of chunks_for over detections <= budget + detections.
         let totals = [3_000_000u32, 5, 0, 800_000, 12_345, u32::MAX];
-        for min in [1u32, 64, DEFAULT_MIN] {
+        for (min, budget) in [
+            (1u32, 0u32),
+            (64, 7),
+            (DEFAULT_MIN, DEFAULT_BUDGET),
+            (1, u32::MAX),
+        ] {
             let sum: u64 = totals.iter().map(|&t| u64::from(t)).sum();
-            let px = chunk_pixels(sum, min);
+            let px = chunk_pixels(sum, min, budget);
             assert!(px >= u64::from(min));
             let items: u64 = totals.iter().map(|&t| u64::from(chunks_for(t, px))).sum();
+            let most = u64::from(budget.clamp(1, MASK_ITEM_BUDGET));
             assert!(
-                items <= u64::from(MASK_ITEM_BUDGET) + totals.len() as u64,
-                "{items}"
+                items <= most + totals.len() as u64,
+                "{items} items, budget {budget}"
             );
             for &t in &totals {
                 let n = chunks_for(t, px);
@@ -244,4 +251,5 @@ mod tests {
     }
 
     const DEFAULT_MIN: u32 = crate::abi::DEFAULT_CHUNK_PIXELS;
+    const DEFAULT_BUDGET: u32 = crate::abi::DEFAULT_ITEM_BUDGET;
 }

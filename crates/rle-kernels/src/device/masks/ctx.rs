@@ -25,6 +25,8 @@ pub(super) struct Ctx {
     // Window rows the ROI's output rows read: [sy_lo, sy_lo + h_rows).
     pub(super) sy_lo: u32,
     pub(super) h_rows: u32,
+    /// The image's uniform-group bound (`ImageParams::fg_bound`).
+    pub(super) bound: f32,
 }
 
 impl Ctx {
@@ -117,6 +119,7 @@ impl Ctx {
                 full_height: false,
                 sy_lo: 0,
                 h_rows: 0,
+                bound: img.fg_bound,
             }
         }
     }
@@ -233,5 +236,69 @@ impl Ctx {
             });
             v > self.fg_threshold
         }
+    }
+}
+
+impl Ctx {
+    /// Whether groups of this detection may be decided from their
+    /// horizontal-pass values (`uniform`): the image's tables allow it and
+    /// the tile's passes are in shared memory.
+    #[inline(always)]
+    pub(super) fn shortcuts(&self, use_hpass: bool) -> bool {
+        use_hpass && shortcuts_allowed(self.bound)
+    }
+
+    /// The class of ROI pixels `[k0, k0 + n)` (`k0 + n <= total`) from the
+    /// horizontal passes of their column in shared memory (as for
+    /// `fg_from_hpass`): `uniform::BACKGROUND` or `FOREGROUND` when every one
+    /// of them is that, `MIXED` when they must be evaluated (signs mixed,
+    /// values the argument cannot decide, a column break inside the group,
+    /// rows not stored).
+    #[inline(always)]
+    pub(super) fn group_class(&self, k0: u32, n: u32, hpass: *const f32, col_a: u32) -> u32 {
+        let im = &self.img;
+        let (col, row) = (k0 / self.rows, k0 % self.rows);
+        if row + n > self.rows {
+            return MIXED;
+        }
+        let y = self.r0 + row - im.paste_y;
+        let base = (col - col_a) * self.h_rows;
+        // SAFETY: rows y..y+n of the ROI lie inside the S region, so their
+        // table entries exist; `group_class` reads stored rows only.
+        unsafe {
+            let first = *self.spans.add((im.ytab + y) as usize);
+            let last = *self.spans.add((im.ytab + y + n - 1) as usize);
+            group_class(
+                first,
+                last,
+                self.mode == resize_mode::BILINEAR,
+                im.win_h,
+                (self.sy_lo, self.h_rows),
+                self.bound,
+                |r| *hpass.add((base + r) as usize),
+            )
+        }
+    }
+
+    /// Foreground of position `i` of a tile starting at ROI pixel `tile`
+    /// (pixel `tile - 1 + i`; outside the ROI everything is background),
+    /// from the tile's horizontal passes when they are stored.
+    #[inline(always)]
+    pub(super) fn fg_at(
+        &self,
+        tile: u32,
+        i: u32,
+        use_hpass: bool,
+        hpass: *const f32,
+        col_a: u32,
+    ) -> bool {
+        let k = (tile + i).wrapping_sub(1);
+        tile + i >= 1
+            && k < self.total
+            && if use_hpass {
+                self.fg_from_hpass(k, hpass, col_a)
+            } else {
+                self.fg_one(k)
+            }
     }
 }

@@ -55,6 +55,7 @@ use crate::chunks::{boundary_values, chunk_pixels, chunk_range, chunks_for, even
 use crate::coco::{char_len, coded_value, write_chars};
 use crate::fp::{bf16_bits_to_f32, f16_bits_to_f32};
 use crate::tables::{foreground_threshold, horizontal, tap_index, vertical};
+use crate::uniform::{group_class, shortcuts_allowed, BACKGROUND, MIXED};
 
 const SCAN: usize = 0; // 32 u32
 const MISC: usize = 32; // 16 u32
@@ -68,6 +69,7 @@ const HPASS: usize = 4676; // word offset: horizontal passes of a tile's columns
 const HPASS_CAP: u32 = 2048; // f32 values
 const SMEM_BYTES: usize = 26_896;
 const _: () = assert!(FG + TILE as usize + 2 <= HPASS * 4);
+const _: () = assert!(FG % 8 == 0); // the walk reads 8-aligned words of it
 const _: () = assert!((HPASS + HPASS_CAP as usize) * 4 <= SMEM_BYTES);
 const _: () = assert!(FG + TILE as usize + 2 <= SMEM_BYTES);
 const _: () = assert!(WORDS * 4 <= SMEM_BYTES);
@@ -86,6 +88,7 @@ const ROI_I0: usize = MISC + 4;
 const ROI_I1: usize = MISC + 5;
 const ROI_J0: usize = MISC + 6;
 const ROI_J1: usize = MISC + 7;
+const NMIX: usize = MISC + 8; // walk: mixed groups of the tile (their list at EVENTS)
 const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset
 const R_FITS: usize = MISC + 11; // reserve: the string fits

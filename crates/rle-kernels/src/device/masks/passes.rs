@@ -65,6 +65,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     skip: 0,
                     stored: u32::from(dest.is_some() && w.written),
                     slot: item.slot,
+                    decided: w.decided,
                 };
             }
             sync();

@@ -187,7 +187,11 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
         }
         atomic_add_u64(sh.add(SUM).cast::<u64>(), sum);
         sync();
-        let px = chunk_pixels(*sh.add(SUM).cast::<u64>(), frame.min_chunk_pixels);
+        let px = chunk_pixels(
+            *sh.add(SUM).cast::<u64>(),
+            frame.min_chunk_pixels,
+            frame.item_budget,
+        );
         let mut base = 0u32;
         let mut r0 = 0u32;
         while r0 < slots {

@@ -12,6 +12,8 @@ pub(super) struct Walked {
     pub(super) chars: u32,
     /// Every one of those characters was written to the destination.
     pub(super) written: bool,
+    /// Groups of `MASK_ITEMS` pixels decided by `uniform` (block-uniform).
+    pub(super) decided: u32,
 }
 
 /// Where a walk writes its characters: `cap` bytes at `at`. The write pass
@@ -36,9 +38,12 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
     let mut ev_base = 0u32; // events of earlier tiles of this chunk
     let mut ch_base = 0u32;
     let mut written = true;
-    // SAFETY (whole body): shared indices < WORDS (events per tile <= 2*TILE);
-    // `out` has `cap` bytes and only characters below it are written;
-    // barriers reached by all.
+    let mut decided = 0u32; // groups set without a vertical pass
+                            // SAFETY (whole body): shared indices < WORDS (events per tile <= 2*TILE;
+                            // the mixed-group list, at most TILE/MASK_ITEMS + 1 entries, lives at
+                            // EVENTS between the fill's barrier and the foreground's); `out` has
+                            // `cap` bytes and only characters below it are written; barriers
+                            // reached by all (`use_hpass` and `shortcuts` are block-uniform).
     unsafe {
         if t < 8 {
             *s(CARRY + t as usize) = 0;
@@ -48,40 +53,77 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
         while tile < end {
             // Foreground of pixels tile-1 ..= min(tile+TILE, end) (the
             // neighbours may lie in other chunks; outside the ROI everything
-            // is background), one pixel per thread and step, into shared.
+            // is background) into shared memory, positions i = pixel-tile+1.
             let fg_sh = sh.cast::<u8>().wrapping_add(FG);
             let last = (tile + TILE).min(end); // last position evaluated
             let span = last + 1 - tile + 1; // positions from tile-1
                                             // The columns those pixels lie in: their horizontal passes go to
                                             // shared memory once (a few columns × the window rows the ROI
-                                            // reads), leaving one vertical pass per pixel. Tiles spanning
-                                            // too many short columns evaluate every pixel in full.
+                                            // reads), leaving one vertical pass per pixel. Tiles spanning too
+                                            // many short columns evaluate every pixel in full. Neighbouring
+                                            // threads take neighbouring columns of one window row, so their
+                                            // logit loads share sectors.
             let hpass = sh.wrapping_add(HPASS).cast::<f32>();
             let col_a = tile.saturating_sub(1) / cx.rows;
             let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
             let use_hpass = cx.h_rows > 0 && ncols * cx.h_rows <= HPASS_CAP;
             if use_hpass {
+                if t == 0 {
+                    *s(NMIX) = 0;
+                }
                 let n = ncols * cx.h_rows;
                 let mut i = t;
                 while i < n {
-                    let (c, r) = (i / cx.h_rows, i % cx.h_rows);
-                    *hpass.add(i as usize) = cx.horizontal_at(col_a + c, cx.sy_lo + r);
+                    let (r, c) = (i / ncols, i % ncols);
+                    *hpass.add((c * cx.h_rows + r) as usize) =
+                        cx.horizontal_at(col_a + c, cx.sy_lo + r);
                     i += nt;
                 }
                 sync();
             }
-            let mut i = t;
-            while i < span {
-                let k = (tile + i).wrapping_sub(1); // pixel tile-1+i
-                let fg = tile + i >= 1
-                    && k < cx.total
-                    && if use_hpass {
-                        cx.fg_from_hpass(k, hpass, col_a)
+            if cx.shortcuts(use_hpass) {
+                // Groups of MASK_ITEMS positions: those the uniform argument
+                // decides are set at once; the others go to a list (at
+                // EVENTS, free until this tile's events) whose pixels the
+                // whole block then evaluates, one per thread.
+                let groups = span.div_ceil(MASK_ITEMS);
+                let mut g = t;
+                while g < groups {
+                    let i0 = g * MASK_ITEMS;
+                    let n = (span - i0).min(MASK_ITEMS);
+                    let k0 = (tile + i0).wrapping_sub(1);
+                    let class = if tile + i0 >= 1 && k0 < cx.total && n <= cx.total - k0 {
+                        cx.group_class(k0, n, hpass, col_a)
                     } else {
-                        cx.fg_one(k)
+                        MIXED
                     };
-                *fg_sh.add(i as usize) = u8::from(fg);
-                i += nt;
+                    if class == MIXED {
+                        let at = atomic_add(s(NMIX), 1);
+                        *s(EVENTS + at as usize) = g;
+                    } else {
+                        for j in 0..n {
+                            *fg_sh.add((i0 + j) as usize) = u8::from(class != BACKGROUND);
+                        }
+                    }
+                    g += nt;
+                }
+                sync();
+                let mixed = *s(NMIX);
+                decided += groups - mixed;
+                let mut p = t;
+                while p < mixed * MASK_ITEMS {
+                    let i = *s(EVENTS + (p / MASK_ITEMS) as usize) * MASK_ITEMS + p % MASK_ITEMS;
+                    if i < span {
+                        *fg_sh.add(i as usize) = u8::from(cx.fg_at(tile, i, true, hpass, col_a));
+                    }
+                    p += nt;
+                }
+            } else {
+                let mut i = t;
+                while i < span {
+                    *fg_sh.add(i as usize) = u8::from(cx.fg_at(tile, i, use_hpass, hpass, col_a));
+                    i += nt;
+                }
             }
             sync();
             // Events of this thread's MASK_ITEMS consecutive pixels.
@@ -94,7 +136,18 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
                 let n = (end - k0).min(MASK_ITEMS);
                 let fg = |k: u32| *fg_sh.add((k + 1 - tile) as usize) != 0;
                 let (mut x, mut y) = (k0 / cx.rows, k0 % cx.rows);
-                for j in 0..n {
+                // Pixels k0-1 ..= k0+8 (positions 8t ..= 8t+9, 8-aligned)
+                // all background, or all foreground inside one column away
+                // from its ends: no event, nothing to walk.
+                let plain = n == MASK_ITEMS && {
+                    let at = fg_sh.add((t * MASK_ITEMS) as usize);
+                    let (w0, w1) = (*at.cast::<u32>(), *at.add(4).cast::<u32>());
+                    let w2 = *at.add(8).cast::<u16>();
+                    let none = (w0 | w1 | u32::from(w2)) == 0;
+                    let all = w0 == 0x0101_0101 && w1 == 0x0101_0101 && w2 == 0x0101;
+                    none || (all && y >= 1 && y + MASK_ITEMS < cx.rows)
+                };
+                for j in 0..if plain { 0 } else { n } {
                     let k = k0 + j;
                     let cur = fg(k);
                     if cur {
@@ -185,5 +238,6 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
         events: ev_base,
         chars: ch_base,
         written,
+        decided,
     }
 }
