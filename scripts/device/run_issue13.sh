@@ -5,7 +5,8 @@
 # SAN_TOOLS and SAN_EXES choose), ptxas's register and spill report of
 # the committed PTX (Triton's ptxas), then — on an otherwise idle GPU — the
 # end-to-end, mask-family and per-kernel benches (KERNELS=0 skips the last;
-# BENCH_FILTER narrows it), after an optional Nsight Compute pass (NCU=1). TEST_LIMIT_S, SAN_LIMIT_S, E2E_LIMIT_S, MEASURE_S bound the
+# BENCH_FILTER narrows it; UNIFORM_OFF=1 adds the e2e and count benches with
+# uniform groups off; SWEEP, other bench settings), after an optional Nsight Compute pass (NCU=1). TEST_LIMIT_S, SAN_LIMIT_S, E2E_LIMIT_S, MEASURE_S bound the
 # steps.
 #
 # Layout (built here, the GPU machine has no Rust): `cargo xtask gather-gpu`, then
@@ -23,16 +24,22 @@ S=$OUT/summary.txt; : > $S
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader >> $S
 date -u >> $S
 # 1. Tests, all at once (independent processes, one GPU).
+# gpu_faults takes nearly all free device memory on purpose (its allocation
+# failure test): beside it, other tests' allocations and context creations
+# failed with CUDA_ERROR_OUT_OF_MEMORY (the flakes of earlier runs), so it runs
+# alone once the others are done.
+run_test() { timeout ${TEST_LIMIT_S:-300} $1 --include-ignored --test-threads 1 --nocapture > $logs/$(basename $1).log 2>&1; echo $? > $logs/$(basename $1).rc; }
 for e in .device-run/bin/*; do
-  ( timeout ${TEST_LIMIT_S:-300} $e --include-ignored --test-threads 1 > $logs/$(basename $e).log 2>&1; echo $? > $logs/$(basename $e).rc ) &
+  case $e in *gpu_faults) continue ;; esac
+  run_test $e &
 done
 # 2. Sanitizers on the small suites (SAN=0: none): one process per tool (more
 # at once made a sanitizer report "device not supported"); racecheck skips
 # gpu_random_smoke, which it cannot finish in the time. Alongside the tests by
-# default, started SAN_DELAY_S after them; with all of them running at once a
-# test's cuDevicePrimaryCtxRetain failed with CUDA_ERROR_OUT_OF_MEMORY in two of
-# four calls (before any kernel ran), so SAN_AFTER=1 runs them once the tests
-# are done instead (longer: the tests' ~140 s plus racecheck's ~160 s).
+# default, started SAN_DELAY_S after them, or once the tests are done with
+# SAN_AFTER=1 (longer: the tests' ~140 s plus racecheck's ~160 s). The
+# CUDA_ERROR_OUT_OF_MEMORY failures first blamed on the sanitizers were
+# gpu_faults' memory hog (above).
 sanitizers() {
   for tool in ${SAN_TOOLS:-memcheck racecheck initcheck synccheck}; do
     ( for e in ${SAN_EXES:-rle-host-test-gpu_spec_example rle-host-test-gpu_random_smoke rle-test-gpu_adversarial rle-test-gpu_mask_ops}; do
@@ -50,6 +57,7 @@ fi
 P=$(python3 -c "import triton,os;print(os.path.join(os.path.dirname(triton.__file__),'backends','nvidia','bin','ptxas'))" 2>/dev/null)
 [ -x "$P" ] && "$P" -arch=sm_90 -v crates/rle-host/ptx/rle_kernels.ptx -o /dev/null > $logs/ptxas.txt 2>&1
 wait
+for e in .device-run/bin/*gpu_faults; do [ -x $e ] && run_test $e; done
 if [ "${SAN:-1}" = 1 ] && [ "${SAN_AFTER:-0}" = 1 ]; then
   sanitizers
   wait
@@ -62,7 +70,7 @@ for e in .device-run/bin/*; do
   if [ "$rc" = 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); fi
 done
 echo "GPU test executables: $pass passed, $fail failed" >> $S
-grep -hE "gpu fixtures|random frames|adversarial" $logs/*.log | head -8 >> $S
+grep -ohE "gpu (fixtures|random|adversarial): .*" $logs/*.log | cut -c1-400 | head -8 >> $S
 grep -A3 -E "Compiling entry function '(rle_mask_count|rle_mask_write)'" $logs/ptxas.txt 2>/dev/null | grep -E "entry|registers|spill" >> $S
 [ -f $OUT/sanitizer.txt ] && sort $OUT/sanitizer.txt -o $OUT/sanitizer.txt
 cat $S $OUT/sanitizer.txt 2>/dev/null
@@ -82,6 +90,31 @@ RLE_BENCH_MEASURE_S=${MEASURE_S:-1} RLE_BENCH_WARMUP_S=0.5 RLE_BENCH_OUT=$OUT/ou
   timeout ${E2E_LIMIT_S:-120} .device-run/rle-bench-e2e --bench '^gpu_e2e/|gpu_floor' > $OUT/ours-log.txt 2>&1
 echo "e2e bench rc=$?"
 grep -E "time:" -B1 $OUT/ours-log.txt | grep -vE "^--" | paste - - | awk '{print $1, $3, $4, $5, $6, $7, $8}' | head -16
+# UNIFORM_OFF=1: the same configurations (OFF_FILTER narrows them) and the count
+# pass alone with uniform groups off (RLE_BENCH_UNIFORM=0), for the comparison
+# in one run; logs and JSON in tests.tgz, medians in the output.
+if [ "${UNIFORM_OFF:-0}" = 1 ]; then
+  RLE_BENCH_UNIFORM=0 RLE_BENCH_MEASURE_S=${MEASURE_S:-1} RLE_BENCH_WARMUP_S=0.5 RLE_BENCH_OUT=$logs/ours-off.json \
+    timeout ${E2E_LIMIT_S:-120} .device-run/rle-bench-e2e --bench "^gpu_e2e/(${OFF_FILTER:-.*})" > $logs/ours-off-log.txt 2>&1
+  echo "e2e bench, uniform groups off rc=$?"
+  grep -E "time:" -B1 $logs/ours-off-log.txt | grep -vE "^--" | paste - - | awk '{print $1, $3, $4, $5, $6, $7, $8}' | head -16
+  CRITERION_HOME=/tmp/rle-off-criterion RLE_BENCH_UNIFORM=0 RLE_BENCH_REQUIRE_GPU=1 RLE_BENCH_MEASURE_S=${MEASURE_S:-1} \
+    RLE_BENCH_WARMUP_S=0.5 RLE_BENCH_OUT=$logs/kernels-off timeout ${E2E_LIMIT_S:-120} .device-run/rle-bench-kernels \
+    --bench "gpu_mask_count/(${OFF_FILTER:-.*})" > $logs/kernels-off-log.txt 2>&1
+  echo "count bench, uniform groups off rc=$?"
+  grep -E "time:" -B1 $logs/kernels-off-log.txt | grep -vE "^--" | paste - - | awk '{print $1, $5}' | head -8
+fi
+# SWEEP="RLE_BENCH_CHUNK_PIXELS=4096 RLE_BENCH_ITEM_BUDGET=1024+RLE_BENCH_STORE_BYTES=2048":
+# the same configurations (OFF_FILTER) once per setting, each a '+'-joined
+# list of benches/support's variables (to choose defaults from measurements).
+n=0
+for a in ${SWEEP:-}; do
+  n=$((n+1))
+  env ${a//+/ } RLE_BENCH_MEASURE_S=${MEASURE_S:-1} RLE_BENCH_WARMUP_S=0.5 RLE_BENCH_OUT=$logs/ours-sweep$n.json \
+    timeout ${E2E_LIMIT_S:-120} .device-run/rle-bench-e2e --bench "^gpu_e2e/(${OFF_FILTER:-.*})" > $logs/ours-sweep$n-log.txt 2>&1
+  echo "e2e bench, $a rc=$?"
+  grep -E "time:" -B1 $logs/ours-sweep$n-log.txt | grep -vE "^--" | paste - - | awk '{print $1, $3, $4, $5, $6, $7, $8}' | head -16
+done
 # The mask family's per-kernel bench (issue 15).
 if [ -x .device-run/rle-bench-mask_ops ]; then
   RLE_BENCH_REQUIRE_GPU=1 MASK_BENCH_MEASURE_S=1 timeout 150 .device-run/rle-bench-mask_ops --bench > $logs/bench-mask-ops.log 2>&1
