@@ -300,26 +300,23 @@ impl MaskOps {
         unsafe { launch::scan(self.scan, self.stream, p) }
     }
 
-    /// Reads set `slot`'s stats after the stream was synchronized; a
-    /// non-zero status (the host checks make it unreachable) is an error.
+    /// Reads set `slot`'s stats (synchronizes the stream) and checks them.
     fn read_stats(&self, slot: usize, set: &RleSet) -> Result<Vec<MaskStats>> {
-        let masks = set.len();
-        let mut stats = vec![MaskStats::default(); masks];
-        // SAFETY: the buffer holds `masks` records written by the scan.
-        unsafe { result::memcpy_dtoh_async(&mut stats, self.sets[slot].stats.ptr(), self.stream) }
-            .call("cuMemcpyDtoHAsync(stats)")?;
+        let mut stats = vec![MaskStats::default(); set.len()];
+        self.queue_stats(slot, &mut stats)?;
         sync(self.stream)?;
-        for (mask, s) in stats.iter().enumerate() {
-            if s.status & (status::SUM_SHORT | status::SUM_LONG | status::BAD_OFFSETS) != 0 {
-                return Err(Error::MaskInput {
-                    mask,
-                    what: "counts sum as the GPU saw it (height * width)",
-                    expected: u64::from(set.pixels()),
-                    got: s.sum,
-                });
-            }
-        }
+        check_stats(set, &stats)?;
         Ok(stats)
+    }
+
+    /// Queues the copy of set `slot`'s stats into `out` (one record per
+    /// mask of the set); `out` is valid once the stream is synchronized,
+    /// which the caller does before reading, moving or dropping it.
+    fn queue_stats(&self, slot: usize, out: &mut [MaskStats]) -> Result<()> {
+        // SAFETY: the buffer holds `out.len()` records written by the scan;
+        // the caller keeps `out` in place until the stream is synchronized.
+        unsafe { result::memcpy_dtoh_async(out, self.sets[slot].stats.ptr(), self.stream) }
+            .call("cuMemcpyDtoHAsync(stats)")
     }
 
     fn finish_times(&mut self, second: bool) -> Result<()> {
@@ -466,11 +463,16 @@ impl MaskOps {
             )
         }?;
         self.mark(2)?;
-        self.read_stats(0, a)?;
-        self.read_stats(1, b)?;
+        // Four copies, one synchronization; the statuses are checked before
+        // any result is returned.
+        let mut stats_a = vec![MaskStats::default(); na];
+        let mut stats_b = vec![MaskStats::default(); nb];
+        self.queue_stats(0, &mut stats_a)?;
+        self.queue_stats(1, &mut stats_b)?;
         let mut iou = vec![0f64; pairs];
         let mut inter = vec![0u32; pairs];
-        // SAFETY: both buffers hold `pairs` values written by the kernel.
+        // SAFETY: both buffers hold `pairs` values written by the kernel;
+        // the vectors stay in place until the sync below.
         unsafe {
             result::memcpy_dtoh_async(&mut iou, self.ious.ptr(), self.stream)
                 .call("cuMemcpyDtoHAsync(iou)")?;
@@ -478,12 +480,30 @@ impl MaskOps {
                 .call("cuMemcpyDtoHAsync(intersection)")?;
         }
         sync(self.stream)?;
+        check_stats(a, &stats_a)?;
+        check_stats(b, &stats_b)?;
         self.finish_times(true)?;
         Ok(IouMatrix {
             iou: Array2::from_shape_vec((na, nb), iou).expect("na * nb values"),
             intersection: Array2::from_shape_vec((na, nb), inter).expect("na * nb values"),
         })
     }
+}
+
+/// A non-zero status in a set's stats (the host checks make it unreachable)
+/// is an error naming the mask.
+fn check_stats(set: &RleSet, stats: &[MaskStats]) -> Result<()> {
+    for (mask, s) in stats.iter().enumerate() {
+        if s.status & (status::SUM_SHORT | status::SUM_LONG | status::BAD_OFFSETS) != 0 {
+            return Err(Error::MaskInput {
+                mask,
+                what: "counts sum as the GPU saw it (height * width)",
+                expected: u64::from(set.pixels()),
+                got: s.sum,
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Drop for MaskOps {
