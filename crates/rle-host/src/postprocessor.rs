@@ -598,9 +598,10 @@ impl Postprocessor {
     /// Sets the number of items the mask plan aims at (default
     /// [`DEFAULT_ITEM_BUDGET`], clamped to `1..=MASK_ITEM_BUDGET`): chunks get
     /// at least `total ROI pixels / budget` pixels. Results never depend on
-    /// it, only how the work is split: tests use the largest, which gives a
-    /// detection more chunks than one reserve round holds. No effect on the
-    /// CPU backend.
+    /// it, only how the work is split: the GPU suites rotate the largest (the
+    /// default; with 1-pixel chunks a detection then has more chunks than one
+    /// reserve round holds) and smaller ones (chunks of many tiles). No
+    /// effect on the CPU backend.
     pub fn set_item_budget(&mut self, items: u32) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.item_budget = items.clamp(1, MASK_ITEM_BUDGET);

@@ -163,8 +163,8 @@ pub struct FrameParams {
     /// Items the plan aims at: chunks get at least `ceil(total ROI pixels /
     /// item_budget)` pixels, so a frame has at most `item_budget + B*Q` items
     /// (each detection rounds up once). Clamped to `1..=MASK_ITEM_BUDGET`;
-    /// default [`DEFAULT_ITEM_BUDGET`]. Tests use the largest to give one
-    /// detection more chunks than a reserve round holds.
+    /// default [`DEFAULT_ITEM_BUDGET`]. Tests rotate it (smaller budgets:
+    /// chunks of many tiles).
     pub item_budget: u32,
 }
 

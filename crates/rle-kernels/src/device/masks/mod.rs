@@ -8,7 +8,9 @@
 //!   (`chunks::chunk_pixels`) and numbers them: the frame's "items" (each
 //!   chunk state records its detection slot).
 //! - `rle_mask_count` (a persistent grid looping over items): evaluates an
-//!   item's pixels exactly as the reference does, counts run boundaries
+//!   item's pixels exactly as the reference does (groups of pixels whose
+//!   horizontal passes share a decided sign are set without a vertical pass:
+//!   `crate::uniform`), counts run boundaries
 //!   ("events") and the COCO characters of every event from the chunk's
 //!   fourth on (those only need events of the same chunk), and keeps those
 //!   characters in the item's slot of the chunk store when they fit.

@@ -1,5 +1,6 @@
 //! The block-wide walk over a chunk of ROI pixels: foreground into shared
-//! memory, run boundaries ("events") in canvas column-major order, and the
+//! memory (uniform groups set at once, the other pixels evaluated one per
+//! thread), run boundaries ("events") in canvas column-major order, and the
 //! COCO characters of every event from the chunk's fourth on (counted, and
 //! written where the caller gives room for them).
 
@@ -38,12 +39,13 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
     let mut ev_base = 0u32; // events of earlier tiles of this chunk
     let mut ch_base = 0u32;
     let mut written = true;
-    let mut decided = 0u32; // groups set without a vertical pass
-                            // SAFETY (whole body): shared indices < WORDS (events per tile <= 2*TILE;
-                            // the mixed-group list, at most TILE/MASK_ITEMS + 1 entries, lives at
-                            // EVENTS between the fill's barrier and the foreground's); `out` has
-                            // `cap` bytes and only characters below it are written; barriers
-                            // reached by all (`use_hpass` and `shortcuts` are block-uniform).
+    // Groups set without a vertical pass.
+    let mut decided = 0u32;
+    // SAFETY (whole body): shared indices < WORDS (events per tile <= 2*TILE;
+    // the mixed-group list, at most TILE/MASK_ITEMS + 1 entries, lives at
+    // EVENTS between the fill's barrier and the foreground's); `out` has
+    // `cap` bytes and only characters below it are written; barriers
+    // reached by all (`use_hpass` and `shortcuts` are block-uniform).
     unsafe {
         if t < 8 {
             *s(CARRY + t as usize) = 0;
@@ -56,13 +58,14 @@ pub(super) fn walk(cx: &Ctx, sh: *mut u32, begin: u32, end: u32, out: Option<Des
             // is background) into shared memory, positions i = pixel-tile+1.
             let fg_sh = sh.cast::<u8>().wrapping_add(FG);
             let last = (tile + TILE).min(end); // last position evaluated
-            let span = last + 1 - tile + 1; // positions from tile-1
-                                            // The columns those pixels lie in: their horizontal passes go to
-                                            // shared memory once (a few columns × the window rows the ROI
-                                            // reads), leaving one vertical pass per pixel. Tiles spanning too
-                                            // many short columns evaluate every pixel in full. Neighbouring
-                                            // threads take neighbouring columns of one window row, so their
-                                            // logit loads share sectors.
+                                               // Positions from tile-1.
+            let span = last + 1 - tile + 1;
+            // The columns those pixels lie in: their horizontal passes go to
+            // shared memory once (a few columns × the window rows the ROI
+            // reads), leaving one vertical pass per pixel. Tiles spanning too
+            // many short columns evaluate every pixel in full. Neighbouring
+            // threads take neighbouring columns of one window row, so their
+            // logit loads share sectors.
             let hpass = sh.wrapping_add(HPASS).cast::<f32>();
             let col_a = tile.saturating_sub(1) / cx.rows;
             let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
