@@ -8,6 +8,7 @@
 
 use rle_kernels::abi::dtype;
 use rle_kernels::tables::foreground_threshold;
+use rle_kernels::uniform::foreground_bound;
 use rle_reference::geometry::{MaskGrid, MaskWindow};
 use rle_reference::{ImageMeta, MaskLogits, Options, Size};
 
@@ -34,6 +35,10 @@ pub(crate) struct ImagePlan {
     pub(crate) paste_x: u32,
     /// A resized value is foreground when it exceeds this (0, or the dtype round trip's).
     pub(crate) fg_threshold: f32,
+    /// The uniform-group bound of the row table (`rle_kernels::uniform`): rows
+    /// whose horizontal values all reach it are foreground without a vertical
+    /// pass; NaN turns the shortcut off.
+    pub(crate) fg_bound: f32,
 }
 
 /// The `rle_kernels::abi::dtype` code of the mask logits.
@@ -61,6 +66,7 @@ impl ImagePlan {
         // validate() bounds window sides to 2^23, so they fit u32.
         let ytab = tables.id(window.height as u32, out.height, kind);
         let xtab = tables.id(window.width as u32, out.width, kind);
+        let fg_threshold = foreground_threshold(dtype_code(masks));
         Self {
             window,
             grid,
@@ -70,7 +76,8 @@ impl ImagePlan {
             canvas: grid.canvas,
             paste_y: grid.offset_y,
             paste_x: grid.offset_x,
-            fg_threshold: foreground_threshold(dtype_code(masks)),
+            fg_threshold,
+            fg_bound: foreground_bound(tables.get(ytab).stats(), fg_threshold),
         }
     }
 }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use rle_kernels::abi::TapSpan;
 use rle_kernels::tables::{aa_slots, build_aa, build_bilinear, build_identity, tap_index};
+use rle_kernels::uniform::{weight_stats, WeightStats};
 use rle_reference::{ResizeMode, Size};
 
 /// Which arithmetic a table encodes.
@@ -54,6 +55,8 @@ pub(crate) struct Table {
     weights: Vec<f32>,
     slots: usize,
     monotone: bool,
+    /// What the uniform-group shortcut needs to know about the weights.
+    stats: WeightStats,
 }
 
 impl Table {
@@ -74,12 +77,14 @@ impl Table {
             // validate() bounds both lengths to 1..=2^23, where every output has a tap.
             panic!("resize table {n}→{m} ({kind:?}) of a validated frame failed: {e:?}");
         }
+        let stats = weight_stats(n, &spans, &weights, slots, kind.bilinear());
         let mut table = Self {
             n,
             spans,
             weights,
             slots: slots as usize,
             monotone: false,
+            stats,
         };
         table.monotone = (1..m as usize).all(|i| {
             table.spans[i - 1].first <= table.spans[i].first
@@ -93,6 +98,12 @@ impl Table {
     #[inline]
     pub(crate) fn monotone(&self) -> bool {
         self.monotone
+    }
+
+    /// The weight statistics of `rle_kernels::uniform` (its foreground bound).
+    #[inline]
+    pub(crate) fn stats(&self) -> &WeightStats {
+        &self.stats
     }
 
     /// Source length `n`.
