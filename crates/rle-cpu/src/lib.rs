@@ -23,7 +23,9 @@
 //!    is walked column by column in canvas column-major order (the canvas and
 //!    the offset of the resized `T` in it come from
 //!    `rle_reference::geometry::MaskGrid`, SPEC §10.2); each column's horizontal passes are computed once and shared by its
-//!    rows; a value is foreground when it exceeds
+//!    rows; consecutive rows reading the same taps whose horizontal values share
+//!    a decided sign are set without a vertical pass (`rle_kernels::uniform`);
+//!    a value is foreground when it exceeds
 //!    `rle_kernels::tables::foreground_threshold` (the f16/bf16 round trip of
 //!    SPEC §1.1). Foreground runs become counts with
 //!    `rle_reference::rle::counts_from_runs` (which merges a run crossing a
