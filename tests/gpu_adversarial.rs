@@ -269,10 +269,6 @@ fn adversarial_shapes_match_the_reference() {
             .sum();
         assert!(n > 0, "{}: no detection, nothing exercised", case.name);
     }
-    pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
-    pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
-    pp.set_uniform_groups(true);
-    pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
     assert!(
         copied > 0 && walked > 0,
         "both write paths must run: copied {copied}, evaluated again {walked}"

@@ -161,9 +161,6 @@ fn random_frames_gpu_equals_reference() {
          radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again; \
          {decided} pixel groups decided without evaluation, {off_frames} frames with uniform groups off"
     );
-    pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
-    pp.set_uniform_groups(true);
-    pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
     assert!(
         decided > 0 && off_frames > 0,
         "uniform groups must run, and frames without them too: {decided} groups decided, {off_frames} frames off"
