@@ -1,7 +1,7 @@
 //! Each kernel alone, and each step of the CPU reference alone (criterion,
 //! `harness = false`). IDs are `{device}_{kernel}/{config}`:
 //!
-//! - `gpu_select`, `gpu_mask_roi`, `gpu_mask_count`, `gpu_mask_reserve`,
+//! - `gpu_select_roi`, `gpu_mask_count`, `gpu_mask_reserve`,
 //!   `gpu_mask_write`, `gpu_copy_out`: one kernel's GPU time per frame, from
 //!   CUDA events recorded between the launches of a real frame
 //!   (`Postprocessor::run_device_profiled`). A kernel cannot be relaunched

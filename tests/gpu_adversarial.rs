@@ -194,6 +194,7 @@ fn adversarial_shapes_match_the_reference() {
     let (mut frames, mut dets, mut runs) = (0usize, 0usize, 0u64);
     let (mut copied, mut walked) = (0usize, 0usize);
     let mut decided = 0u64;
+    let mut late = 0usize;
     for case in cases() {
         let batch = Batch {
             logits: case.logits.view(),
@@ -206,33 +207,36 @@ fn adversarial_shapes_match_the_reference() {
         // chunks, default store. RLE_ADVERSARIAL_CONFIGS=N runs the first N
         // (the sanitizer runs take 2: every path, half the time).
         let default_store = rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES;
-        // Uniform groups on in all but the second, which also plans the
-        // largest item budget (1-pixel chunks: a detection of more chunks
-        // than a reserve round); the sanitizer runs take the first two, so
-        // both ways every time. The last plans few items (chunks of many
-        // tiles).
+        // Uniform groups and early ROIs on in all but the second, which
+        // also plans the largest item budget (1-pixel chunks: a detection of
+        // more chunks than a reserve round) and leaves every ROI to the
+        // plan; the sanitizer runs take the first two, so both ways every
+        // time. The last plans few items (chunks of many tiles).
         let most = rle_kernels::abi::MASK_ITEM_BUDGET;
+        // (smallest chunk, store bytes, uniform groups, item budget, early ROIs)
         let configs = [
             (
                 rle_kernels::abi::DEFAULT_CHUNK_PIXELS,
                 default_store,
                 true,
                 most,
+                true,
             ),
-            (1, 9, false, most),
-            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 0, true, most),
-            (1, default_store, true, 64),
+            (1, 9, false, most, false),
+            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 0, true, most, true),
+            (1, default_store, true, 64, true),
         ];
         let take = std::env::var("RLE_ADVERSARIAL_CONFIGS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(configs.len())
             .clamp(2, configs.len());
-        for &(chunk, store, uniform, items) in &configs[..take] {
+        for &(chunk, store, uniform, items, early) in &configs[..take] {
             pp.set_min_chunk_pixels(chunk);
             pp.set_chunk_store_bytes(store);
             pp.set_uniform_groups(uniform);
             pp.set_item_budget(items);
+            pp.set_early_rois(early);
             pp.poison_buffers().unwrap();
             let (gpu, scores) = pp
                 .run_with_scores(&batch, &case.metas, &case.opts)
@@ -246,10 +250,13 @@ fn adversarial_shapes_match_the_reference() {
             .unwrap();
             assert_eq!(
                 gpu, want,
-                "{} (chunks of {chunk} px, store of {store} bytes, uniform groups {uniform}, budget {items})",
+                "{} (chunks of {chunk} px, store of {store} bytes, uniform groups {uniform}, budget {items}, early ROIs {early})",
                 case.name
             );
             let paths = common::chunk_paths(&pp, store, uniform, case.name);
+            let found = gpu.iter().map(|r| r.detections.len()).sum();
+            common::check_late_rois(&paths, early, found, case.name);
+            late += paths.late_rois;
             copied += paths.copied;
             walked += paths.walked;
             decided += paths.decided_groups;
@@ -277,5 +284,6 @@ fn adversarial_shapes_match_the_reference() {
         decided > 0,
         "no pixel group was decided by the uniform shortcut"
     );
-    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference; write pass copied {copied} chunks, evaluated {walked} again; {decided} pixel groups decided without evaluation");
+    assert!(late > 0, "no ROI was found by the plan itself");
+    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference; write pass copied {copied} chunks, evaluated {walked} again; {decided} pixel groups decided without evaluation; {late} ROIs found by the plan with early ROIs off");
 }

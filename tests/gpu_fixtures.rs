@@ -37,17 +37,23 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
             .expect("GPU run, 1-pixel chunks");
         pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
         pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
-        // Without the chunk store (every chunk evaluated twice) and without
-        // uniform groups (every pixel evaluated).
+        // Without the chunk store (every chunk evaluated twice), without
+        // uniform groups (every pixel evaluated) and without early ROIs
+        // (the plan finds every ROI).
         pp.set_chunk_store_bytes(0);
         pp.set_uniform_groups(false);
+        pp.set_early_rois(false);
         pp.poison_buffers().unwrap();
         let twice = pp
             .run(&batch, &case.metas, &case.options)
-            .expect("GPU run, no chunk store, no uniform groups");
-        walked += common::chunk_paths(&pp, 0, false, &case.name).walked;
+            .expect("GPU run, no chunk store, no uniform groups, no early ROIs");
+        let paths = common::chunk_paths(&pp, 0, false, &case.name);
+        walked += paths.walked;
+        let found = twice.iter().map(|r| r.detections.len()).sum();
+        common::check_late_rois(&paths, false, found, &case.name);
         pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
         pp.set_uniform_groups(true);
+        pp.set_early_rois(true);
         pp.poison_buffers().unwrap();
         let (got, scores) = pp
             .run_with_scores(&batch, &case.metas, &case.options)
@@ -60,6 +66,8 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         );
         copied += paths.copied;
         decided += paths.decided_groups;
+        let found = got.iter().map(|r| r.detections.len()).sum();
+        common::check_late_rois(&paths, true, found, &case.name);
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             if g != w {
                 mismatches.push(format!(

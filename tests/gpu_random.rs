@@ -26,6 +26,10 @@ const STORE_BYTES: [u32; 5] = [rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, 0, 7
 /// Frame `i` runs without uniform groups (`Postprocessor::set_uniform_groups`)
 /// when `i % UNIFORM_OFF_PERIOD == 2`: a period prime to both rotations above.
 const UNIFORM_OFF_PERIOD: u64 = 5;
+/// Frame `i` runs with early ROIs off (`Postprocessor::set_early_rois`: the
+/// plan finds every ROI itself) when `i % EARLY_OFF_PERIOD == 4`: prime to
+/// every rotation here.
+const EARLY_OFF_PERIOD: u64 = 7;
 /// Item budgets (`Postprocessor::set_item_budget`), the next one every
 /// `CHUNK_PIXELS.len() * STORE_BYTES.len()` frames: the largest (the default:
 /// one detection of 1-pixel chunks holds more than a reserve round) and
@@ -66,6 +70,7 @@ fn random_frames_gpu_equals_reference() {
     let (mut fast_images, mut radix_images) = (0usize, 0usize);
     let (mut copied, mut walked) = (0usize, 0usize);
     let (mut decided, mut off_frames) = (0u64, 0usize);
+    let (mut late_frames, mut late_rois) = (0usize, 0usize);
     for chunk in cases.chunks(threads * 4) {
         // GPU runs on this thread; the slow reference runs in parallel.
         let mut jobs = Vec::new();
@@ -87,10 +92,16 @@ fn random_frames_gpu_equals_reference() {
             let rotation = (CHUNK_PIXELS.len() * STORE_BYTES.len()) as u64;
             pp.set_item_budget(BUDGETS[((i / rotation) % BUDGETS.len() as u64) as usize]);
             off_frames += usize::from(!uniform);
+            let early = i % EARLY_OFF_PERIOD != 4;
+            pp.set_early_rois(early);
+            late_frames += usize::from(!early);
             let (gpu, scores) = pp
                 .run_with_scores(&data.batch(), &metas, &opts)
                 .unwrap_or_else(|e| panic!("case {i}: GPU error {e}"));
             let paths = common::chunk_paths(&pp, store, uniform, &format!("case {i}"));
+            let found: usize = gpu.iter().map(|r| r.detections.len()).sum();
+            common::check_late_rois(&paths, early, found, &format!("case {i}"));
+            late_rois += paths.late_rois;
             copied += paths.copied;
             walked += paths.walked;
             decided += paths.decided_groups;
@@ -159,7 +170,12 @@ fn random_frames_gpu_equals_reference() {
          {score_checks} scores within {SIGMOID_TOLERANCE_ULP} ulp of the CPU sigmoid; \
          {flagged_images} images with CPU near-decision flags; select fast path on {fast_images} images, \
          radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again; \
-         {decided} pixel groups decided without evaluation, {off_frames} frames with uniform groups off"
+         {decided} pixel groups decided without evaluation, {off_frames} frames with uniform groups off; \
+         {late_rois} ROIs found by the plan in {late_frames} frames with early ROIs off, none late otherwise"
+    );
+    assert!(
+        late_rois > 0,
+        "the plan's own ROI path must run: {late_frames} frames with early ROIs off found {late_rois}"
     );
     assert!(
         decided > 0 && off_frames > 0,

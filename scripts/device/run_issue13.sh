@@ -71,14 +71,14 @@ for e in .device-run/bin/*; do
 done
 echo "GPU test executables: $pass passed, $fail failed" >> $S
 grep -ohE "gpu (fixtures|random|adversarial): .*" $logs/*.log | cut -c1-400 | head -8 >> $S
-grep -A3 -E "Compiling entry function '(rle_mask_count|rle_mask_write)'" $logs/ptxas.txt 2>/dev/null | grep -E "entry|registers|spill" >> $S
+grep -A3 -E "Compiling entry function '(rle_select_roi|rle_mask_count|rle_mask_write)'" $logs/ptxas.txt 2>/dev/null | grep -E "entry|registers|spill" >> $S
 [ -f $OUT/sanitizer.txt ] && sort $OUT/sanitizer.txt -o $OUT/sanitizer.txt
 cat $S $OUT/sanitizer.txt 2>/dev/null
 # 3. NCU=1: Nsight Compute's view of one demo frame's kernels (stall reasons,
 # occupancy, memory) on the idle GPU, from `rle bench --demo` (.device-run/rle);
 # the whole report goes into tests.tgz, the headline metrics into summary.txt.
 if [ "${NCU:-0}" = 1 ] && [ -x .device-run/rle ]; then
-  timeout ${NCU_LIMIT_S:-150} ncu --kernel-name regex:'rle_(select|mask_roi|mask_count|mask_reserve|mask_write)' \
+  timeout ${NCU_LIMIT_S:-150} ncu --kernel-name regex:'rle_(select_roi|mask_count|mask_reserve|mask_write)' \
     --launch-skip 10 --launch-count 5 --section SpeedOfLight --section Occupancy --section LaunchStats \
     --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis --section SourceCounters \
     .device-run/rle bench --demo --iters 3 --cpu-iters 1 --warmup 2 > $logs/ncu.txt 2>&1

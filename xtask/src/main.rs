@@ -126,7 +126,7 @@ mod tests {
             "xtask",
             "bench-table",
             "--groups",
-            "gpu_select,gpu_mask_count",
+            "gpu_select_roi,gpu_mask_count",
             "--sum",
         ])
         .unwrap();

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use cudarc::driver::{result, sys, CudaContext};
 use rle_kernels::abi::{
-    KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_ROI, KERNEL_MASK_WRITE,
-    KERNEL_SELECT, KERNEL_SNAPSHOT, KERNEL_WIDEN, MASK_THREADS,
+    KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE, KERNEL_SELECT_ROI,
+    KERNEL_SNAPSHOT, KERNEL_WIDEN, MASK_THREADS,
 };
 
 use crate::bundle;
@@ -43,8 +43,7 @@ pub struct DeviceInfo {
 pub(crate) struct Gpu {
     pub(crate) ctx: Arc<CudaContext>,
     pub(crate) module: sys::CUmodule,
-    pub(crate) select: sys::CUfunction,
-    pub(crate) mask_roi: sys::CUfunction,
+    pub(crate) select_roi: sys::CUfunction,
     pub(crate) mask_count: sys::CUfunction,
     pub(crate) mask_reserve: sys::CUfunction,
     pub(crate) mask_write: sys::CUfunction,
@@ -74,8 +73,7 @@ impl Gpu {
         let mask_write = function(KERNEL_MASK_WRITE)?;
         let item_blocks = item_blocks(&[mask_count, mask_write], info.multiprocessors)?;
         Ok(Self {
-            select: function(KERNEL_SELECT)?,
-            mask_roi: function(KERNEL_MASK_ROI)?,
+            select_roi: function(KERNEL_SELECT_ROI)?,
             mask_count,
             mask_reserve: function(KERNEL_MASK_RESERVE)?,
             mask_write,

@@ -3,8 +3,8 @@
 //! completion event, reruns the reserve and write passes if the string arena
 //! was too small, and assembles the results from mapped memory.
 //!
-//! Launch order: (`rle_widen` for half-precision logits or boxes), select,
-//! ROI, count, reserve, write, (`rle_snapshot` and the caller's
+//! Launch order: (`rle_widen` for half-precision logits or boxes), select
+//! with the ROIs, count, reserve, write, (`rle_snapshot` and the caller's
 //! inputs-consumed event, for deferred frames), copy-out, then the slot's
 //! `done` event. After the write pass nothing reads the caller's buffers
 //! again, except the arena-overflow rerun, which reads the snapshot when the
@@ -121,16 +121,14 @@ pub(crate) unsafe fn enqueue(
     // inputs per this function's contract.
     unsafe {
         mark(0)?;
-        launch::select(gpu, stream, &plan.frame, &bufs)?;
+        launch::select_roi(gpu, stream, &plan.frame, &bufs)?;
         mark(1)?;
-        launch::mask_roi(gpu, stream, &plan.frame, &bufs)?;
-        mark(2)?;
         launch::mask_count(gpu, stream, &plan.frame, &bufs)?;
-        mark(3)?;
+        mark(2)?;
         launch::mask_reserve(gpu, stream, &plan.frame, &bufs)?;
-        mark(4)?;
+        mark(3)?;
         launch::mask_write(gpu, stream, &plan.frame, &bufs)?;
-        mark(5)?;
+        mark(4)?;
         if let Some(ev) = how.inputs_consumed {
             let halves = (inputs.masks_bytes / 2) as u64;
             launch::snapshot(
@@ -145,7 +143,7 @@ pub(crate) unsafe fn enqueue(
             read.2 = slot.snapshot.ptr();
         }
         launch::copy_out(gpu, stream, &plan.frame, &bufs)?;
-        mark(6)?;
+        mark(5)?;
         result::event::record(slot.done, stream).call("cuEventRecord(done)")?;
     }
     Ok(Pending { plan, layout, read })
@@ -191,7 +189,7 @@ pub(crate) fn finish(
         // valid by contract) or the slot's snapshot. The arena counters are
         // reset first (the item plan after them stays).
         unsafe {
-            result::memset_d8_async(slot.counters.ptr(), 0, COUNTERS_RESET_BYTES, rerun_stream)
+            result::memset_d8_async(bufs.counters, 0, COUNTERS_RESET_BYTES, rerun_stream)
                 .call("cuMemsetD8Async")?;
             launch::mask_reserve(gpu, rerun_stream, &p.plan.frame, &bufs)?;
             launch::mask_write(gpu, rerun_stream, &p.plan.frame, &bufs)?;

@@ -32,6 +32,9 @@ pub(crate) fn align(v: usize) -> usize {
 pub(crate) struct BlobLayout {
     pub(crate) thresholds: usize,
     pub(crate) mapping: usize,
+    /// The frame's `FrameCounters`, uploaded zeroed with the parameters (so
+    /// no kernel clears them while another block may already count).
+    pub(crate) counters: usize,
     pub(crate) logits: usize,
     pub(crate) boxes: usize,
     pub(crate) masks: usize,
@@ -45,13 +48,15 @@ impl BlobLayout {
         let images = std::mem::size_of_val(plan.images.as_slice());
         let thresholds = align(images);
         let mapping = thresholds + align(plan.thresholds.len() * 4);
-        let logits = mapping + align(plan.mapping.len() * 4);
+        let counters = mapping + align(plan.mapping.len() * 4);
+        let logits = counters + align(size_of::<FrameCounters>());
         let (l, b, m) = inputs.unwrap_or((0, 0, 0));
         let boxes = logits + align(l);
         let masks = boxes + align(b);
         Self {
             thresholds,
             mapping,
+            counters,
             logits,
             boxes,
             masks,
@@ -76,6 +81,10 @@ pub struct ChunkPaths {
     /// horizontal passes without evaluating them (`rle_kernels::uniform`),
     /// over every chunk.
     pub decided_groups: u64,
+    /// Detections whose ROI `rle_select_roi`'s plan found itself because
+    /// their query's group had not (`FrameCounters::late_rois`): 0 unless
+    /// early ROIs are off ([`Postprocessor::set_early_rois`](crate::Postprocessor::set_early_rois)).
+    pub late_rois: usize,
 }
 
 /// Every buffer one frame uses, and the event that marks its end.
@@ -89,8 +98,9 @@ pub(crate) struct FrameSlot {
     scores: DeviceBuffer,
     dets: DeviceBuffer,
     det_count: DeviceBuffer,
-    pub(crate) counters: DeviceBuffer,
     pub(crate) chars: DeviceBuffer,
+    /// Each query's ROI, found beside the selection (`rle_select_roi`).
+    query_rois: DeviceBuffer,
     rois: DeviceBuffer,
     chunks: DeviceBuffer,
     /// `rle_mask_count`'s copy of each chunk's characters (one slot of
@@ -127,8 +137,8 @@ impl FrameSlot {
             scores: d(),
             dets: d(),
             det_count: d(),
-            counters: d(),
             chars: d(),
+            query_rois: d(),
             rois: d(),
             chunks: d(),
             chunk_store: d(),
@@ -155,6 +165,7 @@ impl FrameSlot {
             self.scores.ensure(entries * 4)?;
         }
         self.dets.ensure(slots * size_of::<DetRecord>())?;
+        self.query_rois.ensure(slots * size_of::<MaskRoi>())?;
         self.rois.ensure(slots * size_of::<MaskRoi>())?;
         // A frame has at most MASK_ITEM_BUDGET items plus one per detection
         // (rle_kernels::chunks::chunk_pixels).
@@ -165,7 +176,6 @@ impl FrameSlot {
         self.out_dets.ensure(slots * size_of::<DetRecord>())?;
         self.det_count.ensure(f.batch as usize * 4)?;
         self.out_det_count.ensure(f.batch as usize * 4)?;
-        self.counters.ensure(size_of::<FrameCounters>())?;
         self.out_counters.ensure(size_of::<FrameCounters>())?;
         self.chars.ensure(INITIAL_CHARS)?;
         self.out_chars.ensure(self.chars.bytes())?;
@@ -185,8 +195,9 @@ impl FrameSlot {
             scores: self.scores.ptr(),
             dets: self.dets.ptr(),
             det_count: self.det_count.ptr(),
-            counters: self.counters.ptr(),
+            counters: blob + layout.counters as u64,
             chars: self.chars.ptr(),
+            query_rois: self.query_rois.ptr(),
             rois: self.rois.ptr(),
             chunks: self.chunks.ptr(),
             chunk_store: self.chunk_store.ptr(),
@@ -274,12 +285,9 @@ impl FrameSlot {
     /// Which way the write pass took for each chunk of the slot's last frame
     /// (test support: reads the item count and the chunk states back).
     pub(crate) fn chunk_paths(&self) -> Result<ChunkPaths> {
-        let mut counters = [FrameCounters::default()];
-        // SAFETY: the counters buffer holds one record (reserve); the frame
-        // that wrote it is done (the slot is idle).
-        unsafe { result::memcpy_dtoh_sync(&mut counters, self.counters.ptr()) }
-            .call("cuMemcpyDtoH(counters)")?;
-        let items = counters[0].items as usize;
+        // The copy-out left the frame's counters in mapped memory.
+        let counters = self.counters_now();
+        let items = counters.items as usize;
         let mut states = vec![ChunkState::default(); items];
         if items > 0 {
             let room = self.chunks.bytes() / size_of::<ChunkState>();
@@ -299,6 +307,7 @@ impl FrameSlot {
         let mut paths = ChunkPaths {
             items,
             decided_groups: states.iter().map(|s| u64::from(s.decided)).sum(),
+            late_rois: counters.late_rois as usize,
             ..ChunkPaths::default()
         };
         for st in states.iter().filter(|s| s.skip == 0 && s.events > 3) {
@@ -319,8 +328,8 @@ impl FrameSlot {
             &self.scores,
             &self.dets,
             &self.det_count,
-            &self.counters,
             &self.chars,
+            &self.query_rois,
             &self.rois,
             &self.chunks,
             &self.chunk_store,

@@ -15,11 +15,8 @@ use crate::error::Result;
 // The launch wrapper and argument helper are the family-independent toolkit's.
 use crate::toolkit::launch::{arg, go};
 
-/// Arguments of `rle_select` (checked against the bundle by a test).
-const SELECT_ARGS: usize = 11;
-
-/// Arguments of `rle_mask_roi` (checked against the bundle by a test).
-const MASK_ROI_ARGS: usize = 10;
+/// Arguments of `rle_select_roi` (checked against the bundle by a test).
+const SELECT_ROI_ARGS: usize = 17;
 
 /// Arguments of `rle_mask_count` (checked against the bundle by a test).
 const MASK_COUNT_ARGS: usize = 10;
@@ -54,6 +51,7 @@ pub(crate) struct FrameBuffers {
     pub(crate) det_count: u64,
     pub(crate) counters: u64,
     pub(crate) chars: u64,
+    pub(crate) query_rois: u64,
     pub(crate) rois: u64,
     pub(crate) chunks: u64,
     pub(crate) chunk_store: u64,
@@ -65,18 +63,28 @@ pub(crate) struct FrameBuffers {
     pub(crate) host_chars: u64,
 }
 
-/// `rle_select`: grid = one block per image.
+/// Blocks of `rle_select_roi`: `B` selecting, then one per query of every
+/// image.
+pub(crate) fn select_roi_blocks(frame: &FrameParams) -> u64 {
+    let b = u64::from(frame.batch);
+    b + b * u64::from(frame.queries)
+}
+
+/// `rle_select_roi`: the selection and the query ROIs, one launch (grid
+/// [`select_roi_blocks`]).
 ///
 /// # Safety
-/// `b` holds buffers sized for `frame` (see the kernel's contract) and stays
-/// alive until the stream reaches this launch's completion.
-pub(crate) unsafe fn select(
+/// `b` holds buffers sized for `frame` (see the kernel's contract; the
+/// counters zeroed by this frame's parameter upload, earlier on the same
+/// stream) and stays alive until the stream reaches this launch's
+/// completion.
+pub(crate) unsafe fn select_roi(
     gpu: &Gpu,
     stream: sys::CUstream,
     frame: &FrameParams,
     b: &FrameBuffers,
 ) -> Result<()> {
-    let mut params: [*mut c_void; SELECT_ARGS] = [
+    let mut params: [*mut c_void; SELECT_ROI_ARGS] = [
         arg(frame),
         arg(&b.images),
         arg(&b.logits),
@@ -87,64 +95,43 @@ pub(crate) unsafe fn select(
         arg(&b.scores),
         arg(&b.dets),
         arg(&b.det_count),
-        arg(&b.counters),
-    ];
-    // SAFETY: the parameter list matches `rle_select`'s signature (pinned by
-    // entries.txt), every pointer is sized per the caller's contract.
-    unsafe {
-        go(
-            gpu.select,
-            (frame.batch, 1, 1),
-            SELECT_THREADS,
-            stream,
-            &mut params,
-            "cuLaunchKernel(rle_select)",
-        )
-    }
-}
-
-/// `rle_mask_roi`: grid = `Q × B` detection slots.
-///
-/// # Safety
-/// As for [`select`]; `rle_select` was launched first on the same stream.
-pub(crate) unsafe fn mask_roi(
-    gpu: &Gpu,
-    stream: sys::CUstream,
-    frame: &FrameParams,
-    b: &FrameBuffers,
-) -> Result<()> {
-    let mut params: [*mut c_void; MASK_ROI_ARGS] = [
-        arg(frame),
-        arg(&b.images),
-        arg(&b.dets),
-        arg(&b.det_count),
         arg(&b.masks),
         arg(&b.spans),
         arg(&b.weights),
+        arg(&b.query_rois),
         arg(&b.rois),
         arg(&b.chunks),
         arg(&b.counters),
     ];
-    // SAFETY: matches `rle_mask_roi`'s signature (entries.txt); rois holds
-    // B*Q records, chunks MASK_ITEM_BUDGET + B*Q states; tables uploaded for
-    // every image.
+    // B ≤ Shapes::MAX_BATCH and Q ≤ MAX_QUERIES (the planner's bounds):
+    // the grid fits a launch's x dimension (asserted below the function).
+    let blocks = select_roi_blocks(frame) as u32;
+    // SAFETY: the parameter list matches `rle_select_roi`'s signature
+    // (pinned by entries.txt), every pointer is sized per the caller's
+    // contract: query_rois and rois B*Q records, chunks MASK_ITEM_BUDGET +
+    // B*Q states, tables uploaded for every image.
     unsafe {
         go(
-            gpu.mask_roi,
-            (frame.queries, frame.batch, 1),
-            MASK_THREADS,
+            gpu.select_roi,
+            (blocks, 1, 1),
+            SELECT_THREADS,
             stream,
             &mut params,
-            "cuLaunchKernel(rle_mask_roi)",
+            "cuLaunchKernel(rle_select_roi)",
         )
     }
 }
+
+const _: () = assert!(
+    crate::params::Shapes::MAX_BATCH as u64 * (1 + rle_kernels::abi::MAX_QUERIES as u64)
+        <= i32::MAX as u64
+);
 
 /// `rle_mask_count`: a persistent grid of `gpu.item_blocks` blocks looping
 /// over the frame's items.
 ///
 /// # Safety
-/// As for [`select`]; `rle_mask_roi` was launched first on the same stream.
+/// As for [`select_roi`]; `rle_select_roi` was launched first on the same stream.
 pub(crate) unsafe fn mask_count(
     gpu: &Gpu,
     stream: sys::CUstream,
@@ -181,7 +168,7 @@ pub(crate) unsafe fn mask_count(
 /// `rle_mask_reserve`: grid = `Q × B` detection slots.
 ///
 /// # Safety
-/// As for [`select`]; `rle_mask_count` ran before on the same stream (and
+/// As for [`select_roi`]; `rle_mask_count` ran before on the same stream (and
 /// on a rerun, the arena counters were cleared since).
 pub(crate) unsafe fn mask_reserve(
     gpu: &Gpu,
@@ -216,7 +203,7 @@ pub(crate) unsafe fn mask_reserve(
 /// `rle_mask_write`: the same persistent grid as [`mask_count`].
 ///
 /// # Safety
-/// As for [`select`]; `rle_mask_reserve` ran before on the same stream.
+/// As for [`select_roi`]; `rle_mask_reserve` ran before on the same stream.
 pub(crate) unsafe fn mask_write(
     gpu: &Gpu,
     stream: sys::CUstream,
@@ -254,7 +241,7 @@ pub(crate) unsafe fn mask_write(
 /// `rle_copy_out`: a fixed small grid.
 ///
 /// # Safety
-/// As for [`select`]; the host buffers are mapped and sized like their
+/// As for [`select_roi`]; the host buffers are mapped and sized like their
 /// device counterparts.
 pub(crate) unsafe fn copy_out(
     gpu: &Gpu,
@@ -347,8 +334,8 @@ pub(crate) unsafe fn snapshot(
 mod tests {
     use super::*;
     use rle_kernels::abi::{
-        KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_ROI,
-        KERNEL_MASK_WRITE, KERNEL_SELECT, KERNEL_SNAPSHOT, KERNEL_WIDEN,
+        KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE,
+        KERNEL_SELECT_ROI, KERNEL_SNAPSHOT, KERNEL_WIDEN,
     };
 
     /// A launch passing fewer or more arguments than the kernel declares
@@ -358,8 +345,7 @@ mod tests {
     #[test]
     fn argument_counts_match_the_ptx_entries() {
         for (kernel, args) in [
-            (KERNEL_SELECT, SELECT_ARGS),
-            (KERNEL_MASK_ROI, MASK_ROI_ARGS),
+            (KERNEL_SELECT_ROI, SELECT_ROI_ARGS),
             (KERNEL_MASK_COUNT, MASK_COUNT_ARGS),
             (KERNEL_MASK_RESERVE, MASK_RESERVE_ARGS),
             (KERNEL_MASK_WRITE, MASK_WRITE_ARGS),

@@ -110,7 +110,7 @@ const _: () = assert!(
 
 impl Shapes {
     /// Largest batch `B` of the GPU path: `B` is a grid dimension of the mask kernels
-    /// (y of `rle_mask_roi` / `rle_mask_reserve`), which CUDA caps at 65,535.
+    /// (y of `rle_mask_reserve`), which CUDA caps at 65,535.
     pub const MAX_BATCH: usize = 65_535;
 
     /// Largest `Q` of the GPU path (the select kernel holds `Q` candidates in shared
@@ -316,6 +316,7 @@ pub(crate) fn plan(
         min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
         chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
         item_budget: DEFAULT_ITEM_BUDGET,
+        early_rois: 1,
     };
     let mut images = Vec::with_capacity(metas.len());
     let mut mask_sizes = Vec::with_capacity(metas.len());

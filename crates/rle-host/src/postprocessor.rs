@@ -2,8 +2,8 @@
 //! masks out, on the GPU, identical to `rle_reference`.
 //!
 //! A frame is: one host→device copy of the parameter blob (and of the inputs,
-//! when they come from host memory), six kernel launches (select, ROI, count,
-//! reserve, write, copy-out) and one wait for the frame's completion event;
+//! when they come from host memory), five kernel launches (select with the
+//! ROIs, count, reserve, write, copy-out) and one wait for the frame's completion event;
 //! then the host reads the results from mapped pinned memory (`frame.rs`).
 //! Each frame in flight owns a slot of buffers (`frame_slot.rs`), so up to
 //! [`Config::max_in_flight`] frames can be enqueued with
@@ -26,8 +26,8 @@ use crate::memory::MappedHost;
 use crate::params::{plan, FramePlan, MaskDtype, Shapes};
 use crate::profile::{KernelTimes, StageEvents};
 use rle_kernels::abi::{
-    DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES, DEFAULT_ITEM_BUDGET, MASK_ITEM_BUDGET,
-    MAX_CHUNK_STORE_BYTES,
+    FrameCounters, DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES, DEFAULT_ITEM_BUDGET,
+    MASK_ITEM_BUDGET, MAX_CHUNK_STORE_BYTES,
 };
 
 /// What to do when no usable GPU is found at creation.
@@ -169,6 +169,9 @@ struct GpuState {
     /// Whether the count and write passes may decide uniform groups without
     /// evaluating them (`set_uniform_groups`).
     uniform_groups: bool,
+    /// Whether the query groups find ROIs beside the selection
+    /// (`set_early_rois`; `FrameParams::early_rois`).
+    early_rois: bool,
     /// The slot of the last frame a synchronous call (`run*`) finished.
     last_run_slot: Option<usize>,
     /// Events of profiled frames (`run_device_profiled`), made on first use.
@@ -250,6 +253,8 @@ fn stage_params(staging: &mut MappedHost, plan: &FramePlan, layout: &BlobLayout)
     staging.write(0, &plan.images);
     staging.write(layout.thresholds, &plan.thresholds);
     staging.write(layout.mapping, &plan.mapping);
+    // Zeroed counters every frame: the kernels count into them at once.
+    staging.write(layout.counters, &[FrameCounters::default()]);
 }
 
 impl GpuState {
@@ -267,6 +272,7 @@ impl GpuState {
             min_chunk_pixels: DEFAULT_CHUNK_PIXELS,
             chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
             uniform_groups: true,
+            early_rois: true,
             item_budget: DEFAULT_ITEM_BUDGET,
             last_run_slot: None,
             events: None,
@@ -345,6 +351,7 @@ impl GpuState {
         let mut plan = plan(&s, metas, opts, &mut slot.tables, 0, asks.scores)?;
         plan.frame.chunk_store_bytes = self.chunk_store_bytes;
         plan.frame.item_budget = self.item_budget;
+        plan.frame.early_rois = u32::from(self.early_rois);
         if !self.uniform_groups {
             // NaN turns the shortcut off for the image (`uniform::shortcuts_allowed`).
             plan.images.iter_mut().for_each(|im| im.fg_bound = f32::NAN);
@@ -616,6 +623,19 @@ impl Postprocessor {
     pub fn set_uniform_groups(&mut self, on: bool) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.uniform_groups = on;
+        }
+    }
+
+    /// Whether `rle_select_roi`'s query groups find the ROI of every query
+    /// that can become a detection beside the selection (default on). Off,
+    /// they find none and the last block finds every detection's ROI
+    /// itself, one after another: the path a query the groups missed would
+    /// take, so tests run it (results never depend on it;
+    /// [`ChunkPaths::late_rois`] says how many the plan found). No effect on
+    /// the CPU backend.
+    pub fn set_early_rois(&mut self, on: bool) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.early_rois = on;
         }
     }
 

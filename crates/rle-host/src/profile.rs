@@ -17,10 +17,9 @@ use crate::toolkit::events::EventSet;
 /// The kernels of a frame, in launch order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// `rle_select`: scores, top-k, thresholds, sort, boxes.
-    Select,
-    /// `rle_mask_roi`: each detection's ROI and the frame's item plan.
-    MaskRoi,
+    /// `rle_select_roi`: scores, top-k, thresholds, sort, boxes; beside
+    /// them each query's ROI; then the frame's item plan.
+    SelectRoi,
     /// `rle_mask_count`: pass 1 over the items (events, characters).
     MaskCount,
     /// `rle_mask_reserve`: chains each detection's chunks, reserves its string.
@@ -33,20 +32,18 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, in launch order.
-    pub const ALL: [Kernel; 6] = [
-        Kernel::Select,
-        Kernel::MaskRoi,
+    pub const ALL: [Kernel; 5] = [
+        Kernel::SelectRoi,
         Kernel::MaskCount,
         Kernel::MaskReserve,
         Kernel::MaskWrite,
         Kernel::CopyOut,
     ];
 
-    /// Short name for benchmark IDs (`select`, `mask_count`, ...).
+    /// Short name for benchmark IDs (`select_roi`, `mask_count`, ...).
     pub fn name(self) -> &'static str {
         match self {
-            Kernel::Select => "select",
-            Kernel::MaskRoi => "mask_roi",
+            Kernel::SelectRoi => "select_roi",
             Kernel::MaskCount => "mask_count",
             Kernel::MaskReserve => "mask_reserve",
             Kernel::MaskWrite => "mask_write",
@@ -65,7 +62,7 @@ impl Kernel {
 /// write and copy-out is not included: these are the first pass's times.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct KernelTimes {
-    gpu: [Duration; 6],
+    gpu: [Duration; 5],
 }
 
 impl KernelTimes {
@@ -85,7 +82,7 @@ impl KernelTimes {
 /// themselves are the family-independent `toolkit::events::EventSet`.
 #[derive(Debug)]
 pub(crate) struct StageEvents {
-    events: EventSet<7>,
+    events: EventSet<6>,
 }
 
 impl StageEvents {
@@ -127,8 +124,7 @@ mod tests {
         assert_eq!(
             names,
             [
-                "select",
-                "mask_roi",
+                "select_roi",
                 "mask_count",
                 "mask_reserve",
                 "mask_write",
@@ -143,8 +139,8 @@ mod tests {
     #[test]
     fn total_sums_the_kernels() {
         let mut t = KernelTimes::default();
-        t.gpu[2] = Duration::from_micros(50);
-        t.gpu[4] = Duration::from_micros(7);
+        t.gpu[1] = Duration::from_micros(50);
+        t.gpu[3] = Duration::from_micros(7);
         assert_eq!(t.of(Kernel::MaskCount), Duration::from_micros(50));
         assert_eq!(t.total(), Duration::from_micros(57));
     }

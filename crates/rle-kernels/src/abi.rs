@@ -4,12 +4,12 @@
 //! with const asserts; `crates/rle-host/ptx/entries.txt` snapshots the PTX
 //! parameter lists so drift shows in review.
 
-/// Entry point: sigmoid, exact flat top-k, validity, threshold, sort, boxes.
-pub const KERNEL_SELECT: &str = "rle_select";
-/// Entry point: per detection, the ROI (the canvas rectangle where a pixel
-/// can be foreground); the last block to finish splits every ROI into chunks
-/// of about equal pixel counts ("items") for the two pixel passes.
-pub const KERNEL_MASK_ROI: &str = "rle_mask_roi";
+/// Entry point: per image, sigmoid, exact flat top-k, validity, threshold,
+/// sort, boxes; beside it, per query that can become a detection, its ROI
+/// (the canvas rectangle where a pixel can be foreground); the last block to
+/// finish gives each detection its ROI and splits every ROI into chunks of
+/// about equal pixel counts ("items") for the two pixel passes.
+pub const KERNEL_SELECT_ROI: &str = "rle_select_roi";
 /// Entry point: per item, evaluate the pixels and count run boundaries and
 /// COCO characters.
 pub const KERNEL_MASK_COUNT: &str = "rle_mask_count";
@@ -31,9 +31,8 @@ pub const CONVERT_THREADS: u32 = 256;
 /// See [`CONVERT_THREADS`].
 pub const CONVERT_BLOCKS: u32 = 264;
 /// Every entry point the PTX bundle must contain.
-pub const KERNELS: [&str; 8] = [
-    KERNEL_SELECT,
-    KERNEL_MASK_ROI,
+pub const KERNELS: [&str; 7] = [
+    KERNEL_SELECT_ROI,
     KERNEL_MASK_COUNT,
     KERNEL_MASK_RESERVE,
     KERNEL_MASK_WRITE,
@@ -42,7 +41,8 @@ pub const KERNELS: [&str; 8] = [
     KERNEL_SNAPSHOT,
 ];
 
-/// Threads per block of `rle_select` (one block per image).
+/// Threads per block of `rle_select_roi`: one block per image selects, one
+/// block per query finds its ROI.
 pub const SELECT_THREADS: u32 = 1024;
 /// Largest `Q` the select kernel holds in shared memory.
 pub const MAX_QUERIES: u32 = 2048;
@@ -85,7 +85,9 @@ pub const MAX_CHUNK_STORE_BYTES: u32 = 1 << 16;
 /// spilled bytes.
 /// The reserve step's 64 is what lets its 1024-thread blocks launch at all
 /// (64 × 1024 = the SM's 65 536 registers).
-pub const MAX_REGISTERS: [(&str, u32); 3] = [
+/// `rle_select_roi` needs 64 for the same reason.
+pub const MAX_REGISTERS: [(&str, u32); 4] = [
+    (KERNEL_SELECT_ROI, 64),
     (KERNEL_MASK_COUNT, 64),
     (KERNEL_MASK_WRITE, 64),
     (KERNEL_MASK_RESERVE, 64),
@@ -166,6 +168,11 @@ pub struct FrameParams {
     /// default [`DEFAULT_ITEM_BUDGET`]. Tests rotate it (smaller budgets:
     /// chunks of many tiles).
     pub item_budget: u32,
+    /// Non-zero (the default): `rle_select_roi`'s query groups find the ROI
+    /// of every query that can become a detection beside the selection. 0:
+    /// they find none and the plan finds every detection's ROI itself (test
+    /// support: the path a query the groups missed would take).
+    pub early_rois: u32,
 }
 
 /// Per-image parameters (one record per image of the batch).
@@ -278,9 +285,9 @@ pub struct DetRecord {
     pub _pad: u32,
 }
 
-/// The ROI of one detection slot and how it is split into items. Written by
-/// `rle_mask_roi` (ROI by the slot's block; `chunks` and `item_start` by the
-/// last block).
+/// The ROI of one detection slot and how it is split into items, written by
+/// `rle_select_roi`'s plan. The same record holds each query's ROI in the
+/// per-query array its query groups write (`known` set when found there).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MaskRoi {
@@ -299,12 +306,13 @@ pub struct MaskRoi {
     pub chunks: u32,
     /// Index of its first item; items of all slots are numbered in slot order.
     pub item_start: u32,
-    /// Padding.
-    pub _pad: u32,
+    /// Non-zero when the ROI fields hold a found ROI (per-query records: 0
+    /// when the query's group did not look).
+    pub known: u32,
 }
 
 /// What the mask kernels know about one chunk (item): a range of ROI pixels
-/// in column-major ROI order. Written by `rle_mask_roi` (its slot),
+/// in column-major ROI order. Written by `rle_select_roi` (its slot),
 /// `rle_mask_count` (range, events, first/last events, characters, whether
 /// they are stored) and `rle_mask_reserve` (arena offset).
 #[repr(C)]
@@ -332,14 +340,16 @@ pub struct ChunkState {
     /// them instead of walking the chunk again.
     pub stored: u32,
     /// The detection slot (`b*Q + q`) the chunk belongs to, written by
-    /// `rle_mask_roi`'s plan so the item passes look it up with one load.
+    /// `rle_select_roi`'s plan so the item passes look it up with one load.
     pub slot: u32,
     /// Groups of `MASK_ITEMS` pixels `rle_mask_count` decided without a
     /// vertical pass (`uniform`); what is left was evaluated pixel by pixel.
     pub decided: u32,
 }
 
-/// Frame-level counters written by the kernels (zeroed by `rle_select`).
+/// Frame-level counters written by the kernels. The host uploads them
+/// zeroed with the frame's parameters (they live in its parameter blob), so
+/// no kernel has to clear them before another block counts.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FrameCounters {
@@ -349,19 +359,23 @@ pub struct FrameCounters {
     pub chars_used: u64,
     /// Detections whose string did not fit.
     pub overflowed: u32,
-    /// Blocks of `rle_mask_roi` finished (the last one plans the items).
+    /// Blocks of `rle_select_roi` finished (the last one plans the items).
     pub roi_done: u32,
-    /// Items of the frame (set by `rle_mask_roi`'s last block).
+    /// Items of the frame (set by `rle_select_roi`'s last block).
     pub items: u32,
+    /// Detections whose ROI the plan found itself because their query's
+    /// group had not (0 unless `FrameParams::early_rois == 0`: the GPU
+    /// suites assert it).
+    pub late_rois: u32,
     /// Padding.
-    pub _pad: [u32; 3],
+    pub _pad: [u32; 2],
 }
 
 /// Bytes of [`FrameCounters`] the host clears before rerunning the reserve
 /// and write passes (`chars_used` and `overflowed`; the item plan stays).
 pub const COUNTERS_RESET_BYTES: usize = 12;
 
-const _: () = assert!(core::mem::size_of::<FrameParams>() == 68);
+const _: () = assert!(core::mem::size_of::<FrameParams>() == 72);
 const _: () = assert!(core::mem::size_of::<ImageParams>() == 116);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);

@@ -1,4 +1,5 @@
-//! `rle_select`: one block per image. Sigmoid (bit-exact with torch on CUDA),
+//! The selection of one image: the work of `rle_select_roi`'s first `B`
+//! blocks (one block per image). Sigmoid (bit-exact with torch on CUDA),
 //! exact flat top-k over the `Q×C` scores, validity/remapping, threshold,
 //! compaction in rank order (which is already the reference's sort order, see
 //! below), `max_detections`, and the box of every kept detection.
@@ -18,10 +19,10 @@
 //! bitonic network that permutes ties, replayed here (`torch_sort`).
 
 use super::{
-    bid_x, block_exclusive_scan, ntid, shared_bytes, shfl_idx, shfl_xor, sync, tid,
+    block_exclusive_scan, ntid, shared_bytes, shfl_idx, shfl_xor, sync, tid,
     warp_aggregated_increment, warp_append, warp_min,
 };
-use crate::abi::{DetRecord, FrameCounters, FrameParams, ImageParams, MAX_QUERIES};
+use crate::abi::{DetRecord, FrameParams, ImageParams, MAX_QUERIES};
 use crate::boxes::box_xyxy;
 use crate::fp::sigmoid_cuda;
 use crate::keys::{key_score, ranks_before, score_key};
@@ -64,16 +65,56 @@ fn warp_small_sort(lane: u32, key: f32, valid: bool) -> u32 {
     me.val
 }
 
-/// Selects the detections of image `blockIdx.x`.
+/// The key of the lowest threshold, the fast path's cut (and the ROI
+/// blocks' test of which queries can become detections): scores are `>= 0`
+/// or NaN, so `score > thr` is `key > key(thr)` for `thr >= 0` (and `-0.0`);
+/// a negative threshold passes every score: `u32::MAX`, no cut. Called by
+/// all 32 lanes of one warp; every lane gets the cut.
+///
+/// # Safety
+/// `thresholds` holds `frame.threshold_len` values.
+#[inline(always)]
+pub(super) unsafe fn lowest_cut(frame: &FrameParams, thresholds: *const f32, lane: u32) -> u32 {
+    let mut lowest = u32::MAX; // keys of thresholds >= 0
+    let mut any_negative = false;
+    let mut consider = |thr: f32| {
+        if thr >= 0.0 {
+            lowest = lowest.min(score_key(thr));
+        } else {
+            any_negative = true;
+        }
+    };
+    if frame.threshold_len == 0 {
+        consider(frame.threshold);
+    } else {
+        let mut j = lane;
+        while j < frame.threshold_len {
+            // SAFETY: j < threshold_len, per the contract.
+            consider(unsafe { *thresholds.add(j as usize) });
+            j += 32;
+        }
+    }
+    let lowest = warp_min(lowest);
+    let negative = warp_min(u32::from(!any_negative)) == 0;
+    if negative {
+        u32::MAX
+    } else {
+        lowest
+    }
+}
+
+/// Selects the detections of image `b`: the work of one whole block of
+/// `rle_select_roi` (every thread calls it).
 ///
 /// # Safety
 /// Pointers must be valid for `frame`'s sizes: `logits` and `keys` `B*Q*C`,
 /// `boxes` `B*Q*4`, `thresholds` `threshold_len`, `mapping` `mapping_len`,
 /// `scores_out` `B*Q*C` when `write_scores != 0`, `dets` `B*Q`, `det_count` `B`,
-/// `images` `B`. `Q <= MAX_QUERIES`, `Q*C < 2^31`, grid = `B` blocks.
-#[unsafe(no_mangle)]
-pub unsafe extern "ptx-kernel" fn rle_select(
-    frame: FrameParams,
+/// `images` `B`. `b < B`, `Q <= MAX_QUERIES`, `Q*C < 2^31`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn select_image(
+    frame: &FrameParams,
     images: *const ImageParams,
     logits: *const f32,
     boxes: *const f32,
@@ -83,12 +124,11 @@ pub unsafe extern "ptx-kernel" fn rle_select(
     scores_out: *mut f32,
     dets: *mut DetRecord,
     det_count: *mut u32,
-    counters: *mut FrameCounters,
+    b: u32,
 ) {
     let sh = shared_bytes!("rle_select_smem", 42240).cast::<u32>();
     let s = |i: usize| -> *mut u32 { sh.wrapping_add(i) };
     let (t, nt) = (tid(), ntid());
-    let b = bid_x();
     let cols = frame.columns;
     let n = frame.queries * cols;
     let k = frame.queries;
@@ -97,41 +137,17 @@ pub unsafe extern "ptx-kernel" fn rle_select(
     // SAFETY (whole body): indices stay below the sizes in the contract above;
     // shared indices stay below WORDS; barriers are reached by every thread.
     unsafe {
-        if b == 0 && t == 0 {
-            *counters = FrameCounters::default();
-        }
         // Pass 0: scores, keys, histogram of the top byte.
         let mut i = t;
         while i < 256 {
             *s(HIST + i as usize) = 0;
             i += nt;
         }
-        // The fast path's cut: the key of the lowest threshold. Scores are
-        // >= 0 or NaN, so `score > thr` is `key > key(thr)` for thr >= 0
-        // (and -0.0); a negative threshold passes every score: no cut.
+        // The fast path's cut (`lowest_cut`).
         if t < 32 {
-            let mut lowest = u32::MAX; // keys of thresholds >= 0; MAX: some < 0
-            let mut any_negative = false;
-            let mut consider = |thr: f32| {
-                if thr >= 0.0 {
-                    lowest = lowest.min(score_key(thr));
-                } else {
-                    any_negative = true;
-                }
-            };
-            if frame.threshold_len == 0 {
-                consider(frame.threshold);
-            } else {
-                let mut j = t;
-                while j < frame.threshold_len {
-                    consider(*thresholds.add(j as usize));
-                    j += 32;
-                }
-            }
-            let lowest = warp_min(if any_negative { 0 } else { lowest });
-            let negative = warp_min(u32::from(!any_negative)) == 0;
+            let cut = lowest_cut(frame, thresholds, t);
             if t == 0 {
-                *s(CUT) = if negative { u32::MAX } else { lowest };
+                *s(CUT) = cut;
                 *s(CANDIDATES) = 0;
             }
         }

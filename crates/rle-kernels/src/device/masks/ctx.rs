@@ -97,11 +97,31 @@ impl Ctx {
         weights: *const f32,
     ) -> Self {
         // SAFETY: per the contract.
+        unsafe { Self::for_query(frame, images, (*det).query, b, masks, spans, weights) }
+    }
+
+    /// The context of query `q` of image `b` (its mask plane), with an empty
+    /// ROI: what a detection of that query evaluates, known before the
+    /// selection.
+    ///
+    /// # Safety
+    /// `q < Q`, `b < B`, and the pointers follow the kernels' contract.
+    #[inline(always)]
+    pub(super) unsafe fn for_query(
+        frame: &FrameParams,
+        images: *const ImageParams,
+        q: u32,
+        b: u32,
+        masks: *const u8,
+        spans: *const TapSpan,
+        weights: *const f32,
+    ) -> Self {
+        // SAFETY: per the contract.
         unsafe {
             let img = *images.add(b as usize);
             let elem = if frame.mask_dtype == dtype::F32 { 4 } else { 2 };
             let plane = (frame.mask_h * frame.mask_w) as usize;
-            let src = masks.add(((b * frame.queries + (*det).query) as usize) * plane * elem);
+            let src = masks.add(((b * frame.queries + q) as usize) * plane * elem);
             Ctx {
                 img,
                 src,
@@ -154,7 +174,7 @@ impl Ctx {
         cx
     }
 
-    /// The ROI this context walks (from `rle_mask_roi`).
+    /// The ROI this context walks (from `rle_select_roi`).
     #[inline(always)]
     pub(super) fn set_roi(&mut self, roi: &MaskRoi) {
         self.r0 = roi.r0;

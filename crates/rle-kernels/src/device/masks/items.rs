@@ -11,7 +11,7 @@ pub(super) struct Item {
 }
 
 /// Looks item `it` up: its detection slot is in its chunk state (written by
-/// the plan, `rle_mask_roi`), the rest in the slot's ROI. One load each, the
+/// the plan, `rle_select_roi`), the rest in the slot's ROI. One load each, the
 /// same address for every thread of the block.
 ///
 /// # Safety

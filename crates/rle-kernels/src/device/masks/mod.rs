@@ -1,12 +1,14 @@
 //! The mask stage: four kernels over detections and their items.
 //!
-//! - `rle_mask_roi` (grid `(Q, B)`): the block of a detection finds its ROI,
-//!   the bounding box of source logits `> 0` inside the padded/cropped window
-//!   mapped through the resize tables (a pixel can only be foreground if its
-//!   span holds such a logit, all weights being ≥ 0; SPEC §7). The last block
-//!   to finish splits every ROI into chunks of about equal pixel counts
-//!   (`chunks::chunk_pixels`) and numbers them: the frame's "items" (each
-//!   chunk state records its detection slot).
+//! - `rle_select_roi` (blocks `0..B` select, `crate::device::select`; the
+//!   other `B*Q` blocks take one query each): a query that can
+//!   become a detection gets its ROI, the bounding box of source logits `> 0`
+//!   inside the padded/cropped window mapped through the resize tables (a
+//!   pixel can only be foreground if its span holds such a logit, all
+//!   weights being ≥ 0; SPEC §7), beside the selection. The last block to
+//!   finish gives each detection its query's ROI, splits every ROI into
+//!   chunks of about equal pixel counts (`chunks::chunk_pixels`) and numbers
+//!   them: the frame's "items" (each chunk state records its detection slot).
 //! - `rle_mask_count` (a persistent grid looping over items): evaluates an
 //!   item's pixels exactly as the reference does (groups of pixels whose
 //!   horizontal passes share a decided sign are set without a vertical pass:
@@ -32,7 +34,7 @@
 //!
 //! Files: `ctx.rs` (a detection's evaluation context: window reads, one
 //! pixel, horizontal passes), `roi.rs` (the ROI and the item plan,
-//! `rle_mask_roi`), `items.rs` (item → detection lookup), `walk.rs` (the
+//! `rle_select_roi`), `items.rs` (item → detection lookup), `walk.rs` (the
 //! block-wide walk over a chunk's pixels: foreground, events, characters),
 //! `passes.rs` (`rle_mask_count`, `rle_mask_write`), `reserve.rs` (chaining a
 //! detection's chunks, `rle_mask_reserve`). The shared-memory layout below is
@@ -78,18 +80,8 @@ const _: () = assert!(WORDS * 4 <= SMEM_BYTES);
 const _: () = assert!(RESERVE_WORDS * 4 <= RESERVE_SMEM_BYTES);
 const _: () = assert!(crate::abi::MASK_THREADS == 256 && SUM % 2 == 0);
 const RESERVE_SMEM_BYTES: usize = 20_736;
-const ROI_SMEM_BYTES: usize = 256;
-const _: () = assert!((SUM + 2) * 4 <= ROI_SMEM_BYTES);
 
 // MISC slots.
-const BB_YMIN: usize = MISC;
-const BB_YEND: usize = MISC + 1;
-const BB_XMIN: usize = MISC + 2;
-const BB_XEND: usize = MISC + 3;
-const ROI_I0: usize = MISC + 4;
-const ROI_I1: usize = MISC + 5;
-const ROI_J0: usize = MISC + 6;
-const ROI_J1: usize = MISC + 7;
 const NMIX: usize = MISC + 8; // walk: mixed groups of the tile (their list at EVENTS)
 const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset

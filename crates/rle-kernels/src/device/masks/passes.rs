@@ -19,7 +19,7 @@ use super::*;
 /// the characters also go to the item's slot of `store` when they fit.
 ///
 /// # Safety
-/// As for [`rle_mask_roi`], which ran before on the same stream; `chunks`
+/// As for `rle_select_roi`, which ran before on the same stream; `chunks`
 /// holds `counters.items` states (at most `MASK_ITEM_BUDGET + B*Q`) and
 /// `store` as many slots of `frame.chunk_store_bytes` bytes (unused when
 /// that is 0). Any grid `(G, 1, 1)`, `MASK_THREADS` threads.

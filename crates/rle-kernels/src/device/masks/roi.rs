@@ -1,17 +1,59 @@
-//! The ROI of a detection (`Ctx::find_roi`) and `rle_mask_roi`, whose last
-//! block plans the frame's items.
+//! `rle_select_roi`: the selection of every image, the ROI of every query
+//! that can become a detection, and the frame's item plan, in one launch.
+//!
+//! A detection's ROI depends only on its query (its mask plane) and image,
+//! not on the selection, so it need not wait for it: blocks `0..B` select
+//! (one block per image, `select::select_image`) while each of the other
+//! `B*Q` blocks takes one query, tests whether any of its scores passes the
+//! lowest threshold (the selection's own cut, `select::lowest_cut`: a kept
+//! detection's score passes its class threshold, which is at least the
+//! lowest) and if so finds its ROI (`Ctx::find_roi`) into the per-query
+//! array. The last block to finish copies each detection's ROI from its
+//! query's entry, finds any that is missing itself (none when the test
+//! holds, which the GPU suites assert from `FrameCounters::late_rois`; all
+//! of them with `FrameParams::early_rois == 0`, the tests' way to take that
+//! path), then splits every ROI into chunks and numbers them.
+//!
+//! Every block is whole-block work on the block barrier alone: a version
+//! with four 256-thread query groups per block on named barriers gave the
+//! same results but racecheck reports on the last-block hand-off
+//! (docs/BENCHMARKS.md), and a query's window scan is quicker with 1024
+//! threads anyway.
 
 use super::ctx::Ctx;
 use super::*;
+use crate::device::select::{lowest_cut, select_image};
+use crate::fp::sigmoid_cuda;
+use crate::keys::score_key;
+
+// Shared words of the launch (besides the selection's own array): SCAN and
+// the MISC slots FLAG, PASSES and SUM, `find_roi`'s 8 slots, and the plan's
+// list of slots whose ROI it finds itself.
+const PASSES: usize = MISC + 10; // the query block's "some score passes" vote
+const ROI_SLOTS: usize = MISC + 16;
+const LIST: usize = ROI_SLOTS + 8;
+const SMEM_WORDS: usize = LIST + crate::abi::SELECT_THREADS as usize;
+const _: () = assert!(SMEM_WORDS * 4 == 4320 && SUM + 2 <= ROI_SLOTS && PASSES < SUM);
+
+// `find_roi`'s slots, relative to ROI_SLOTS.
+const BB_YMIN: usize = 0;
+const BB_YEND: usize = 1;
+const BB_XMIN: usize = 2;
+const BB_XEND: usize = 3;
+const ROI_I0: usize = 4;
+const ROI_I1: usize = 5;
+const ROI_J0: usize = 6;
+const ROI_J1: usize = 7;
 
 impl Ctx {
-    /// Finds the ROI (block-wide: every thread must call it).
+    /// Finds the ROI (block-wide: every thread calls it; `slots`: the 8
+    /// shared words at `ROI_SLOTS`).
     #[inline(always)]
-    fn find_roi(&mut self, sh: *mut u32) {
-        let s = |i: usize| sh.wrapping_add(i);
+    fn find_roi(&mut self, slots: *mut u32) {
+        let s = |i: usize| slots.wrapping_add(i);
         let (t, nt) = (tid(), ntid());
         let img = self.img;
-        // SAFETY: shared slots < WORDS; table indices < out_h / out_w.
+        // SAFETY: shared slots < 8; table indices < out_h / out_w.
         unsafe {
             if t == 0 {
                 *s(BB_YMIN) = u32::MAX;
@@ -115,61 +157,221 @@ impl Ctx {
     }
 }
 
-/// Finds the ROI of detection slot `(blockIdx.x, blockIdx.y)`; the last block
-/// of the grid to finish plans the frame's items.
+impl Ctx {
+    /// The record of the ROI just found (`known` set).
+    #[inline(always)]
+    fn roi_record(&self) -> MaskRoi {
+        MaskRoi {
+            r0: self.r0,
+            c0: self.c0,
+            rows: self.rows,
+            total: self.total,
+            full_height: u32::from(self.full_height),
+            known: 1,
+            ..MaskRoi::default()
+        }
+    }
+}
+
+/// Query `q` of image `b` (the whole block): its ROI into `query_rois`
+/// when any of its scores passes the lowest threshold, else a record marked
+/// unknown.
 ///
 /// # Safety
-/// Pointers valid for `frame`'s sizes: `dets` `B*Q`, `det_count` `B`, `masks`
-/// `B*Q*Mh*Mw` elements of `mask_dtype`, tables covering every image's table
-/// ranges, `rois` `B*Q`, `chunks` `MASK_ITEM_BUDGET + B*Q` states (the
-/// most items a plan makes); `counters` zeroed by `rle_select` of this frame;
-/// image parameters validated by the host (window, `S` inside the canvas,
-/// `H*W < 2^32`). Grid `(Q, B)`, `MASK_THREADS` threads.
-#[unsafe(no_mangle)]
-pub unsafe extern "ptx-kernel" fn rle_mask_roi(
-    frame: FrameParams,
+/// As for `rle_select_roi`; `q < Q`, `b < B`; every thread calls it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn query_roi(
+    frame: &FrameParams,
     images: *const ImageParams,
-    dets: *const DetRecord,
-    det_count: *const u32,
+    logits: *const f32,
+    thresholds: *const f32,
     masks: *const u8,
     spans: *const TapSpan,
     weights: *const f32,
+    query_rois: *mut MaskRoi,
+    sh: *mut u32,
+    q: u32,
+    b: u32,
+) {
+    let (t, nt) = (tid(), ntid());
+    // SAFETY: per the contract; every index below Q*C, B*Q; shared words
+    // below SMEM_WORDS.
+    unsafe {
+        let vote = sh.add(PASSES);
+        if t == 0 {
+            *vote = 0;
+        }
+        // Every warp takes the cut itself (the thresholds are a few cached
+        // words): no barrier before the test.
+        let cut = lowest_cut(frame, thresholds, t & 31);
+        let row = logits.add(((b * frame.queries + q) * frame.columns) as usize);
+        let mut passes = false;
+        let mut c = t;
+        while c < frame.columns {
+            let key = score_key(sigmoid_cuda(*row.add(c as usize)));
+            passes |= cut == u32::MAX || key > cut;
+            c += nt;
+        }
+        sync();
+        if passes && frame.early_rois != 0 {
+            atomic_max(vote, 1);
+        }
+        sync();
+        let record = if *vote != 0 {
+            let mut cx = Ctx::for_query(frame, images, q, b, masks, spans, weights);
+            cx.find_roi(sh.add(ROI_SLOTS));
+            cx.roi_record()
+        } else {
+            MaskRoi::default()
+        };
+        if t == 0 {
+            *query_rois.add((b * frame.queries + q) as usize) = record;
+        }
+    }
+}
+
+/// The selection, the ROI of every query that can become a detection, and
+/// (by the last block to finish) the item plan.
+///
+/// # Safety
+/// Pointers valid for `frame`'s sizes: `logits` and `keys` `B*Q*C` (f32),
+/// `boxes` `B*Q*4`, `thresholds` `threshold_len`, `mapping` `mapping_len`,
+/// `scores_out` `B*Q*C` when `write_scores != 0`, `dets` `B*Q`,
+/// `det_count` `B`, `images` `B`, `masks` `B*Q*Mh*Mw` elements of
+/// `mask_dtype`, tables covering every image's table ranges, `query_rois`
+/// and `rois` `B*Q`, `chunks` `MASK_ITEM_BUDGET + B*Q` states (the most
+/// items a plan makes); `counters` zeroed (the host uploads them zeroed
+/// with the frame's parameters); image parameters validated by the host
+/// (window, `S` inside the canvas, `H*W < 2^32`); `Q <= MAX_QUERIES`,
+/// `Q*C < 2^31`. Grid `B + B*Q` blocks of `SELECT_THREADS`.
+#[unsafe(no_mangle)]
+pub unsafe extern "ptx-kernel" fn rle_select_roi(
+    frame: FrameParams,
+    images: *const ImageParams,
+    logits: *const f32,
+    boxes: *const f32,
+    thresholds: *const f32,
+    mapping: *const i32,
+    keys: *mut u32,
+    scores_out: *mut f32,
+    dets: *mut DetRecord,
+    det_count: *mut u32,
+    masks: *const u8,
+    spans: *const TapSpan,
+    weights: *const f32,
+    query_rois: *mut MaskRoi,
     rois: *mut MaskRoi,
     chunks: *mut ChunkState,
     counters: *mut FrameCounters,
 ) {
-    let sh = shared_bytes!("rle_mask_roi_smem", 256).cast::<u32>();
+    let sh = shared_bytes!("rle_select_roi_smem", 4320).cast::<u32>();
     let s = |i: usize| sh.wrapping_add(i);
-    let (q, b, t, nt) = (bid_x(), bid_y(), tid(), ntid());
-    let slots = frame.batch * frame.queries;
-    // SAFETY (whole body): see the contract; branches on block-uniform values.
+    let (blk, t) = (bid_x(), tid());
+    // SAFETY (whole body): see the contract; branches on block-uniform
+    // values.
     unsafe {
-        let slot = b * frame.queries + q;
-        if is_detection(det_count, q, b) {
-            let det = dets.add(slot as usize);
-            let mut cx = Ctx::new(&frame, images, det, b, masks, spans, weights);
-            cx.find_roi(sh);
-            if t == 0 {
-                let r = rois.add(slot as usize);
-                (*r).r0 = cx.r0;
-                (*r).c0 = cx.c0;
-                (*r).rows = cx.rows;
-                (*r).total = cx.total;
-                (*r).full_height = u32::from(cx.full_height);
-            }
+        if blk < frame.batch {
+            select_image(
+                &frame, images, logits, boxes, thresholds, mapping, keys, scores_out, dets,
+                det_count, blk,
+            );
+        } else {
+            let j = blk - frame.batch;
+            let (b, q) = (j / frame.queries, j % frame.queries);
+            query_roi(
+                &frame, images, logits, thresholds, masks, spans, weights, query_rois, sh, q, b,
+            );
         }
-        // Last block out: every ROI is written (fence before the count).
+        // Last block out: every thread's records are published (each fences
+        // its own writes before the block counts).
+        fence_gpu();
+        sync();
         if t == 0 {
-            fence_gpu();
             let before = atomic_add(&raw mut (*counters).roi_done, 1);
-            *s(FLAG) = u32::from(before == slots - 1);
+            *s(FLAG) = u32::from(before == nbid_x() - 1);
         }
         sync();
         if *s(FLAG) == 0 {
             return;
         }
         fence_gpu();
-        // Plan: pixels per chunk from the frame's total, then number the
+        plan(
+            &frame, images, dets, det_count, masks, spans, weights, query_rois, rois, chunks,
+            counters, sh,
+        );
+    }
+}
+
+/// The detections' ROIs and the item plan (the last block, whole).
+///
+/// # Safety
+/// As for `rle_select_roi`; every other block has finished its records.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn plan(
+    frame: &FrameParams,
+    images: *const ImageParams,
+    dets: *const DetRecord,
+    det_count: *const u32,
+    masks: *const u8,
+    spans: *const TapSpan,
+    weights: *const f32,
+    query_rois: *const MaskRoi,
+    rois: *mut MaskRoi,
+    chunks: *mut ChunkState,
+    counters: *mut FrameCounters,
+    sh: *mut u32,
+) {
+    let s = |i: usize| sh.wrapping_add(i);
+    let (t, nt) = (tid(), ntid());
+    let qn = frame.queries;
+    let slots = frame.batch * qn;
+    // Other blocks wrote what this block reads now: volatile loads, never
+    // served from this SM's L1.
+    let detection = |i: u32| -> bool {
+        // SAFETY: i < B*Q.
+        unsafe { i % qn < core::ptr::read_volatile(det_count.add((i / qn) as usize)) }
+    };
+    // SAFETY (whole body): slot indices < B*Q, items < MASK_ITEM_BUDGET + B*Q;
+    // shared words < SMEM_WORDS; branches on block-uniform values.
+    unsafe {
+        // 1. Each detection's ROI from its query's record; the list of
+        // those without one, found here by the whole block.
+        let mut late = 0u32;
+        let mut r0 = 0u32;
+        while r0 < slots {
+            let i = r0 + t;
+            let mut missing = false;
+            if i < slots && detection(i) {
+                let q = core::ptr::read_volatile(&raw const (*dets.add(i as usize)).query);
+                let b = i / qn;
+                let qr = core::ptr::read_volatile(query_rois.add((b * qn + q) as usize));
+                if qr.known != 0 {
+                    *rois.add(i as usize) = qr;
+                } else {
+                    missing = true;
+                }
+            }
+            let (pre, tot) = block_exclusive_scan(u32::from(missing), s(SCAN));
+            if missing {
+                *s(LIST + pre as usize) = i;
+            }
+            sync();
+            for n in 0..tot {
+                let slot = *s(LIST + n as usize);
+                let q = core::ptr::read_volatile(&raw const (*dets.add(slot as usize)).query);
+                let mut cx = Ctx::for_query(frame, images, q, slot / qn, masks, spans, weights);
+                cx.find_roi(sh.add(ROI_SLOTS));
+                if t == 0 {
+                    *rois.add(slot as usize) = cx.roi_record();
+                }
+            }
+            late += tot;
+            r0 += nt;
+        }
+        sync();
+        // 2. Pixels per chunk from the frame's total, then number the
         // items in slot order (empty slots get none).
         if t == 0 {
             *sh.add(SUM).cast::<u64>() = 0;
@@ -178,10 +380,8 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
         let mut sum = 0u64;
         let mut i = t;
         while i < slots {
-            if is_detection(det_count, i % frame.queries, i / frame.queries) {
-                sum += u64::from(core::ptr::read_volatile(
-                    &raw const (*rois.add(i as usize)).total,
-                ));
+            if detection(i) {
+                sum += u64::from((*rois.add(i as usize)).total);
             }
             i += nt;
         }
@@ -197,11 +397,8 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
         while r0 < slots {
             let i = r0 + t;
             let mut n = 0u32;
-            if i < slots && is_detection(det_count, i % frame.queries, i / frame.queries) {
-                n = chunks_for(
-                    core::ptr::read_volatile(&raw const (*rois.add(i as usize)).total),
-                    px,
-                );
+            if i < slots && detection(i) {
+                n = chunks_for((*rois.add(i as usize)).total, px);
             }
             let (pre, tot) = block_exclusive_scan(n, s(SCAN));
             if i < slots {
@@ -228,6 +425,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_roi(
         }
         if t == 0 {
             (*counters).items = base;
+            (*counters).late_rois = late;
         }
     }
 }
