@@ -16,7 +16,7 @@ fn info_describes_driver_gpu_and_bundle() {
         "embedded PTX bundle",
         "PTX ISA ",
         "kernels: ",
-        "rle_select",
+        "rle_select_roi",
         "mask_kernels.ptx (mask-kernels",
         "mask_rle_iou",
         "toolchain: ",

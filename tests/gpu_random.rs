@@ -7,7 +7,7 @@
 //! Frames rotate through chunk sizes from 1 pixel (a chunk boundary at every
 //! pixel of the mask kernels) to the default and through chunk-store sizes
 //! (none, a few bytes, the default), and the suite checks that both of
-//! `rle_select`'s paths (few candidates above the lowest threshold, or the
+//! the selection's paths (few candidates above the lowest threshold, or the
 //! full radix select) and both of the write pass's (copy from the store, or
 //! evaluate again) were taken.
 //! `RLE_RANDOM_CASES` / `RLE_RANDOM_SEED` change the count and the seeds.
@@ -36,7 +36,7 @@ const EARLY_OFF_PERIOD: u64 = 7;
 /// smaller ones (chunks of many tiles, stores that overflow).
 const BUDGETS: [u32; 3] = [rle_kernels::abi::MASK_ITEM_BUDGET, 1024, 256];
 
-/// Whether `rle_select` takes its fast path on an image with these scores
+/// Whether the selection (`rle_select_roi`) takes its fast path on an image with these scores
 /// (`Q*C` of them): every threshold >= 0 and at most `Q` scores above the
 /// lowest one or NaN (`device/select.rs`).
 fn select_fast_path(scores: &[f32], queries: usize, opts: &Options) -> bool {

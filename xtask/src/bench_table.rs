@@ -252,18 +252,18 @@ mod tests {
     #[test]
     fn merges_groups_into_columns_and_sums_rows() {
         let dir = TempDir::new("bench-table");
-        bench(&dir, "gpu_select", "cfg_a", 16_000.0);
+        bench(&dir, "gpu_select_roi", "cfg_a", 16_000.0);
         bench(&dir, "gpu_mask_count", "cfg_a", 53_000.0);
-        bench(&dir, "gpu_select", "cfg_b", 9_000.0);
-        dir.write("gpu_select/report/index.html", "<html>");
+        bench(&dir, "gpu_select_roi", "cfg_b", 9_000.0);
+        dir.write("gpu_select_roi/report/index.html", "<html>");
         let results = collect(dir.path()).unwrap();
         assert_eq!(results.len(), 3);
-        let groups = vec!["gpu_select".to_string(), "gpu_mask_count".to_string()];
+        let groups = vec!["gpu_select_roi".to_string(), "gpu_mask_count".to_string()];
         let t = table(&results, &groups, true).unwrap();
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
             lines[0],
-            "| benchmark | gpu_select | gpu_mask_count | sum of medians |"
+            "| benchmark | gpu_select_roi | gpu_mask_count | sum of medians |"
         );
         assert_eq!(
             lines[2],

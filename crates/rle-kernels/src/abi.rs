@@ -149,7 +149,7 @@ pub struct FrameParams {
     pub resize_mode: u32,
     /// Capacity of the COCO string arena in bytes.
     pub chars_capacity: u32,
-    /// Non-zero: `rle_select` writes every sigmoid score to `scores_out`.
+    /// Non-zero: `rle_select_roi` writes every sigmoid score to `scores_out`.
     pub write_scores: u32,
     /// Smallest chunk of ROI pixels an item walks (≥ 1; default
     /// [`DEFAULT_CHUNK_PIXELS`]). Smaller values only add items: tests use
@@ -259,7 +259,7 @@ pub struct TapSpan {
     pub count: u32,
 }
 
-/// One detection, written by `rle_select` and completed by `rle_mask_reserve`
+/// One detection, written by `rle_select_roi` and completed by `rle_mask_reserve`
 /// (string offset, length and runs).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
