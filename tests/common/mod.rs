@@ -36,8 +36,8 @@ pub fn chunk_paths(pp: &Postprocessor, store: u32, uniform: bool, what: &str) ->
 }
 
 /// Checks who found the ROIs of the frame `paths` describes: with early ROIs
-/// on, the query groups found every detection's (the plan found none late:
-/// the groups' test that a query can become a detection missed none); off,
+/// on, the query blocks found every detection's (the plan found none late:
+/// the blocks' test that a query can become a detection missed none); off,
 /// the plan found all `detections` itself.
 #[allow(dead_code)]
 pub fn check_late_rois(paths: &ChunkPaths, early: bool, detections: usize, what: &str) {

@@ -82,7 +82,7 @@ pub struct ChunkPaths {
     /// over every chunk.
     pub decided_groups: u64,
     /// Detections whose ROI `rle_select_roi`'s plan found itself because
-    /// their query's group had not (`FrameCounters::late_rois`): 0 unless
+    /// their query's block had not (`FrameCounters::late_rois`): 0 unless
     /// early ROIs are off ([`Postprocessor::set_early_rois`](crate::Postprocessor::set_early_rois)).
     pub late_rois: usize,
 }

@@ -169,7 +169,7 @@ struct GpuState {
     /// Whether the count and write passes may decide uniform groups without
     /// evaluating them (`set_uniform_groups`).
     uniform_groups: bool,
-    /// Whether the query groups find ROIs beside the selection
+    /// Whether the query blocks find ROIs beside the selection
     /// (`set_early_rois`; `FrameParams::early_rois`).
     early_rois: bool,
     /// The slot of the last frame a synchronous call (`run*`) finished.
@@ -626,10 +626,10 @@ impl Postprocessor {
         }
     }
 
-    /// Whether `rle_select_roi`'s query groups find the ROI of every query
+    /// Whether `rle_select_roi`'s query blocks find the ROI of every query
     /// that can become a detection beside the selection (default on). Off,
     /// they find none and the last block finds every detection's ROI
-    /// itself, one after another: the path a query the groups missed would
+    /// itself, one after another: the path a query the blocks missed would
     /// take, so tests run it (results never depend on it;
     /// [`ChunkPaths::late_rois`] says how many the plan found). No effect on
     /// the CPU backend.

@@ -168,10 +168,10 @@ pub struct FrameParams {
     /// default [`DEFAULT_ITEM_BUDGET`]. Tests rotate it (smaller budgets:
     /// chunks of many tiles).
     pub item_budget: u32,
-    /// Non-zero (the default): `rle_select_roi`'s query groups find the ROI
+    /// Non-zero (the default): `rle_select_roi`'s query blocks find the ROI
     /// of every query that can become a detection beside the selection. 0:
     /// they find none and the plan finds every detection's ROI itself (test
-    /// support: the path a query the groups missed would take).
+    /// support: the path a query the blocks missed would take).
     pub early_rois: u32,
 }
 
@@ -287,7 +287,7 @@ pub struct DetRecord {
 
 /// The ROI of one detection slot and how it is split into items, written by
 /// `rle_select_roi`'s plan. The same record holds each query's ROI in the
-/// per-query array its query groups write (`known` set when found there).
+/// per-query array its query blocks write (`known` set when found there).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MaskRoi {
@@ -307,7 +307,7 @@ pub struct MaskRoi {
     /// Index of its first item; items of all slots are numbered in slot order.
     pub item_start: u32,
     /// Non-zero when the ROI fields hold a found ROI (per-query records: 0
-    /// when the query's group did not look).
+    /// when the query's block did not look).
     pub known: u32,
 }
 
@@ -364,7 +364,7 @@ pub struct FrameCounters {
     /// Items of the frame (set by `rle_select_roi`'s last block).
     pub items: u32,
     /// Detections whose ROI the plan found itself because their query's
-    /// group had not (0 unless `FrameParams::early_rois == 0`: the GPU
+    /// block had not (0 unless `FrameParams::early_rois == 0`: the GPU
     /// suites assert it).
     pub late_rois: u32,
     /// Padding.
