@@ -366,3 +366,60 @@ impl Drop for FrameSlot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rle_kernels::abi::{FrameParams, ImageParams};
+
+    fn plan(images: usize, thresholds: usize, mapping: usize) -> FramePlan {
+        FramePlan {
+            frame: FrameParams::default(),
+            images: vec![ImageParams::default(); images],
+            thresholds: vec![0.5; thresholds],
+            mapping: vec![0; mapping],
+            mask_sizes: Vec::new(),
+            int_boxes: Vec::new(),
+            image_sizes: Vec::new(),
+        }
+    }
+
+    /// Every part of the uploaded blob starts aligned and after the end of
+    /// the one before it: the counters the kernels count into (uploaded
+    /// zeroed with the parameters) overlap neither the parameters nor the
+    /// staged inputs, and everything lies below `end`.
+    #[test]
+    fn blob_parts_are_aligned_and_disjoint() {
+        let cases = [
+            (1, 0, 0, None),
+            (
+                3,
+                91,
+                91,
+                Some((4 * 100 * 91, 4 * 100 * 4, 4 * 100 * 78 * 78)),
+            ),
+            (65, 1, 0, Some((4, 16, 2))),
+        ];
+        for (images, thresholds, mapping, inputs) in cases {
+            let l = BlobLayout::new(&plan(images, thresholds, mapping), inputs);
+            let (lb, bb, mb) = inputs.unwrap_or((0, 0, 0));
+            let parts = [
+                ("images", 0, images * size_of::<ImageParams>()),
+                ("thresholds", l.thresholds, thresholds * 4),
+                ("mapping", l.mapping, mapping * 4),
+                ("counters", l.counters, size_of::<FrameCounters>()),
+                ("logits", l.logits, lb),
+                ("boxes", l.boxes, bb),
+                ("masks", l.masks, mb),
+            ];
+            for (name, start, _) in parts {
+                assert_eq!(start % ALIGN, 0, "{name} at {start}: {l:?}");
+            }
+            for w in parts.windows(2) {
+                let ((a, start_a, len_a), (b, start_b, _)) = (w[0], w[1]);
+                assert!(start_a + len_a <= start_b, "{a} runs into {b}: {l:?}");
+            }
+            assert!(l.masks + mb <= l.end, "{l:?}");
+        }
+    }
+}
