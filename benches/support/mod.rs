@@ -87,6 +87,15 @@ fn env_f64(name: &str, default: f64) -> f64 {
     }
 }
 
+/// An optional count from the environment (`None` when unset); `what` names
+/// the unit in the panic for a value that is not one.
+fn env_count(name: &str, what: &str) -> Option<u32> {
+    std::env::var(name).ok().map(|v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name}={v} should be {what}"))
+    })
+}
+
 impl Settings {
     /// Reads the environment.
     pub fn from_env() -> Self {
@@ -106,19 +115,9 @@ impl Settings {
             cpu,
             rotate_bytes: (env_f64("RLE_BENCH_ROTATE_MIB", 128.0) * (1 << 20) as f64) as usize,
             require_gpu: std::env::var("RLE_BENCH_REQUIRE_GPU").is_ok_and(|v| v == "1"),
-            chunk_pixels: std::env::var("RLE_BENCH_CHUNK_PIXELS").ok().map(|v| {
-                v.parse().unwrap_or_else(|_| {
-                    panic!("RLE_BENCH_CHUNK_PIXELS={v} should be a pixel count")
-                })
-            }),
-            item_budget: std::env::var("RLE_BENCH_ITEM_BUDGET").ok().map(|v| {
-                v.parse()
-                    .unwrap_or_else(|_| panic!("RLE_BENCH_ITEM_BUDGET={v} should be an item count"))
-            }),
-            store_bytes: std::env::var("RLE_BENCH_STORE_BYTES").ok().map(|v| {
-                v.parse()
-                    .unwrap_or_else(|_| panic!("RLE_BENCH_STORE_BYTES={v} should be a byte count"))
-            }),
+            chunk_pixels: env_count("RLE_BENCH_CHUNK_PIXELS", "a pixel count"),
+            item_budget: env_count("RLE_BENCH_ITEM_BUDGET", "an item count"),
+            store_bytes: env_count("RLE_BENCH_STORE_BYTES", "a byte count"),
             uniform: std::env::var("RLE_BENCH_UNIFORM").map_or(true, |v| v != "0"),
         }
     }
