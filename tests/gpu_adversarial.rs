@@ -195,6 +195,7 @@ fn adversarial_shapes_match_the_reference() {
     let (mut copied, mut walked) = (0usize, 0usize);
     let mut decided = 0u64;
     let mut late = 0usize;
+    let (mut wide_tiles, mut split_tiles) = (0u64, 0u64);
     for case in cases() {
         let batch = Batch {
             logits: case.logits.view(),
@@ -213,7 +214,10 @@ fn adversarial_shapes_match_the_reference() {
         // plan; the sanitizer runs take the first two, so both ways every
         // time. The last plans few items (chunks of many tiles).
         let most = rle_kernels::abi::MASK_ITEM_BUDGET;
-        // (smallest chunk, store bytes, uniform groups, item budget, early ROIs)
+        // (smallest chunk, store bytes, uniform groups, item budget, early
+        // ROIs, wide-tile events): wide tiles as by default but in the last,
+        // which encodes every wide tile with more than one event in parts.
+        let wide = rle_kernels::abi::DEFAULT_WIDE_EVENTS;
         let configs = [
             (
                 rle_kernels::abi::DEFAULT_CHUNK_PIXELS,
@@ -221,22 +225,37 @@ fn adversarial_shapes_match_the_reference() {
                 true,
                 most,
                 true,
+                wide,
             ),
-            (1, 9, false, most, false),
-            (rle_kernels::abi::DEFAULT_CHUNK_PIXELS, 0, true, most, true),
-            (1, default_store, true, 64, true),
+            (1, 9, false, most, false, wide),
+            (
+                rle_kernels::abi::DEFAULT_CHUNK_PIXELS,
+                0,
+                true,
+                most,
+                true,
+                wide,
+            ),
+            (1, default_store, true, 64, true, 1),
         ];
         let take = std::env::var("RLE_ADVERSARIAL_CONFIGS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(configs.len())
             .clamp(2, configs.len());
-        for &(chunk, store, uniform, items, early) in &configs[..take] {
+        for &(chunk, store, uniform, items, early, wide_events) in &configs[..take] {
             pp.set_min_chunk_pixels(chunk);
             pp.set_chunk_store_bytes(store);
             pp.set_uniform_groups(uniform);
             pp.set_item_budget(items);
+            // 1-pixel chunks mean chunk boundaries everywhere: no item
+            // target asks for larger ones there.
+            pp.set_item_target(if chunk == 1 { Some(0) } else { None });
+            // The second (every ROI found by the plan) also strides over
+            // items instead of taking them from the queue.
+            pp.set_item_queue(early);
             pp.set_early_rois(early);
+            pp.set_wide_events(wide_events);
             pp.poison_buffers().unwrap();
             let (gpu, scores) = pp
                 .run_with_scores(&batch, &case.metas, &case.opts)
@@ -250,13 +269,16 @@ fn adversarial_shapes_match_the_reference() {
             .unwrap();
             assert_eq!(
                 gpu, want,
-                "{} (chunks of {chunk} px, store of {store} bytes, uniform groups {uniform}, budget {items}, early ROIs {early})",
+                "{} (chunks of {chunk} px, store of {store} bytes, uniform groups {uniform}, budget {items}, early ROIs {early}, wide-tile events {wide_events})",
                 case.name
             );
             let paths = common::chunk_paths(&pp, store, uniform, case.name);
             let found = gpu.iter().map(|r| r.detections.len()).sum();
             common::check_late_rois(&paths, early, found, case.name);
+            common::check_wide_tiles(&paths, wide_events, case.name);
             late += paths.late_rois;
+            wide_tiles += paths.wide_tiles;
+            split_tiles += paths.split_tiles;
             copied += paths.copied;
             walked += paths.walked;
             decided += paths.decided_groups;
@@ -285,5 +307,6 @@ fn adversarial_shapes_match_the_reference() {
         "no pixel group was decided by the uniform shortcut"
     );
     assert!(late > 0, "no ROI was found by the plan itself");
-    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference; write pass copied {copied} chunks, evaluated {walked} again; {decided} pixel groups decided without evaluation; {late} ROIs found by the plan with early ROIs off");
+    assert!(wide_tiles > 0, "no wide tile was walked");
+    println!("gpu adversarial: {frames} frames, {dets} detections, {runs} runs, all equal to the reference; write pass copied {copied} chunks, evaluated {walked} again; {decided} pixel groups decided without evaluation; {late} ROIs found by the plan with early ROIs off; {wide_tiles} wide tiles, {split_tiles} tiles encoded in parts");
 }

@@ -20,6 +20,7 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
     let (mut dets, mut mismatches) = (0usize, Vec::new());
     let (mut copied, mut walked) = (0usize, 0usize);
     let mut decided = 0u64;
+    let (mut wide_tiles, mut split_tiles) = (0u64, 0u64);
     for case in &cases {
         let inputs = case
             .inputs()
@@ -28,32 +29,45 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         pp.run(&batch, &case.metas, &case.options)
             .expect("warm-up run");
         let want = case.expected();
-        // 1-pixel chunks, as many as the largest item budget allows.
+        // 1-pixel chunks, as many as the largest item budget allows (no
+        // item target asking for larger ones).
         pp.set_min_chunk_pixels(1);
         pp.set_item_budget(rle_kernels::abi::MASK_ITEM_BUDGET);
+        pp.set_item_target(Some(0));
         pp.poison_buffers().unwrap();
         let fine = pp
             .run(&batch, &case.metas, &case.options)
             .expect("GPU run, 1-pixel chunks");
         pp.set_min_chunk_pixels(rle_kernels::abi::DEFAULT_CHUNK_PIXELS);
         pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
+        pp.set_item_target(None);
         // Without the chunk store (every chunk evaluated twice), without
         // uniform groups (every pixel evaluated) and without early ROIs
-        // (the plan finds every ROI).
+        // (the plan finds every ROI); few items (chunks of many tiles),
+        // wide tiles with more than one event encoded in parts, and the
+        // items strided over instead of queued.
         pp.set_chunk_store_bytes(0);
         pp.set_uniform_groups(false);
         pp.set_early_rois(false);
+        pp.set_item_budget(64);
+        pp.set_wide_events(1);
+        pp.set_item_queue(false);
         pp.poison_buffers().unwrap();
         let twice = pp
             .run(&batch, &case.metas, &case.options)
             .expect("GPU run, no chunk store, no uniform groups, no early ROIs");
         let paths = common::chunk_paths(&pp, 0, false, &case.name);
+        common::check_wide_tiles(&paths, 1, &case.name);
         walked += paths.walked;
+        split_tiles += paths.split_tiles;
         let found = twice.iter().map(|r| r.detections.len()).sum();
         common::check_late_rois(&paths, false, found, &case.name);
         pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
         pp.set_uniform_groups(true);
         pp.set_early_rois(true);
+        pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
+        pp.set_wide_events(rle_kernels::abi::DEFAULT_WIDE_EVENTS);
+        pp.set_item_queue(true);
         pp.poison_buffers().unwrap();
         let (got, scores) = pp
             .run_with_scores(&batch, &case.metas, &case.options)
@@ -64,8 +78,10 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
             true,
             &case.name,
         );
+        common::check_wide_tiles(&paths, rle_kernels::abi::DEFAULT_WIDE_EVENTS, &case.name);
         copied += paths.copied;
         decided += paths.decided_groups;
+        wide_tiles += paths.wide_tiles;
         let found = got.iter().map(|r| r.detections.len()).sum();
         common::check_late_rois(&paths, true, found, &case.name);
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -100,7 +116,8 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
     println!(
         "gpu fixtures: {} cases, {dets} detections, {} mismatches; write pass: {copied} chunks copied \
          from the store (default size), {walked} evaluated again (no store); {decided} pixel groups \
-         decided without evaluation",
+         decided without evaluation; {wide_tiles} wide tiles (defaults), {split_tiles} encoded in parts \
+         (few items, one event at once)",
         cases.len(),
         mismatches.len()
     );
@@ -112,6 +129,10 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
     assert!(
         decided > 0,
         "no pixel group of the fixtures was decided by the uniform shortcut"
+    );
+    assert!(
+        split_tiles > 0,
+        "no wide tile of the fixtures was encoded in parts"
     );
 }
 

@@ -22,7 +22,7 @@ use rle_reference::{Options, Threshold};
 const CHUNK_PIXELS: [u32; 6] = [1, 2, 5, 64, 700, rle_kernels::abi::DEFAULT_CHUNK_PIXELS];
 /// Chunk-store sizes (`Postprocessor::set_chunk_store_bytes`), rotated on a
 /// different period than the chunk sizes so every pair occurs.
-const STORE_BYTES: [u32; 5] = [rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, 0, 7, 40, 2048];
+const STORE_BYTES: [u32; 5] = [rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES, 0, 7, 40, 512];
 /// Frame `i` runs without uniform groups (`Postprocessor::set_uniform_groups`)
 /// when `i % UNIFORM_OFF_PERIOD == 2`: a period prime to both rotations above.
 const UNIFORM_OFF_PERIOD: u64 = 5;
@@ -35,6 +35,21 @@ const EARLY_OFF_PERIOD: u64 = 7;
 /// one detection of 1-pixel chunks holds more than a reserve round) and
 /// smaller ones (chunks of many tiles, stores that overflow).
 const BUDGETS: [u32; 3] = [rle_kernels::abi::MASK_ITEM_BUDGET, 1024, 256];
+/// Item targets (`Postprocessor::set_item_target`), the next one every
+/// `CHUNK_PIXELS.len()` frames (so every chunk size meets each): the
+/// default (rounds of the item passes' grid: chunks of up to a wide tile on
+/// realistic frames), none (chunks as small as the rotations above make
+/// them), and a few items (large chunks).
+const ITEM_TARGETS: [Option<u32>; 3] = [None, Some(0), Some(16)];
+/// Frame `i` runs with the item passes striding over items instead of
+/// taking them from the queue (`Postprocessor::set_item_queue`) when
+/// `i % QUEUE_OFF_PERIOD == 1`: prime to every rotation here.
+const QUEUE_OFF_PERIOD: u64 = 11;
+/// Events a wide tile encodes at once (`Postprocessor::set_wide_events`),
+/// the next one every ten frames so the realistic frames (every tenth, where
+/// chunks are large enough for wide tiles) take each: the default, wide
+/// tiles off, and caps that split most wide tiles into parts.
+const WIDE_EVENTS: [u32; 4] = [rle_kernels::abi::DEFAULT_WIDE_EVENTS, 0, 1, 40];
 
 /// Whether the selection (`rle_select_roi`) takes its fast path on an image with these scores
 /// (`Q*C` of them): every threshold >= 0 and at most `Q` scores above the
@@ -71,6 +86,7 @@ fn random_frames_gpu_equals_reference() {
     let (mut copied, mut walked) = (0usize, 0usize);
     let (mut decided, mut off_frames) = (0u64, 0usize);
     let (mut late_frames, mut late_rois) = (0usize, 0usize);
+    let (mut wide_tiles, mut split_tiles) = (0u64, 0u64);
     for chunk in cases.chunks(threads * 4) {
         // GPU runs on this thread; the slow reference runs in parallel.
         let mut jobs = Vec::new();
@@ -94,6 +110,12 @@ fn random_frames_gpu_equals_reference() {
             off_frames += usize::from(!uniform);
             let early = i % EARLY_OFF_PERIOD != 4;
             pp.set_early_rois(early);
+            let wide_events = WIDE_EVENTS[((i / 10) % WIDE_EVENTS.len() as u64) as usize];
+            pp.set_wide_events(wide_events);
+            pp.set_item_queue(i % QUEUE_OFF_PERIOD != 1);
+            pp.set_item_target(
+                ITEM_TARGETS[(i as usize / CHUNK_PIXELS.len()) % ITEM_TARGETS.len()],
+            );
             late_frames += usize::from(!early);
             let (gpu, scores) = pp
                 .run_with_scores(&data.batch(), &metas, &opts)
@@ -101,7 +123,10 @@ fn random_frames_gpu_equals_reference() {
             let paths = common::chunk_paths(&pp, store, uniform, &format!("case {i}"));
             let found: usize = gpu.iter().map(|r| r.detections.len()).sum();
             common::check_late_rois(&paths, early, found, &format!("case {i}"));
+            common::check_wide_tiles(&paths, wide_events, &format!("case {i}"));
             late_rois += paths.late_rois;
+            wide_tiles += paths.wide_tiles;
+            split_tiles += paths.split_tiles;
             copied += paths.copied;
             walked += paths.walked;
             decided += paths.decided_groups;
@@ -171,7 +196,12 @@ fn random_frames_gpu_equals_reference() {
          {flagged_images} images with CPU near-decision flags; select fast path on {fast_images} images, \
          radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again; \
          {decided} pixel groups decided without evaluation, {off_frames} frames with uniform groups off; \
-         {late_rois} ROIs found by the plan in {late_frames} frames with early ROIs off, none late otherwise"
+         {late_rois} ROIs found by the plan in {late_frames} frames with early ROIs off, none late otherwise; \
+         {wide_tiles} wide tiles, {split_tiles} tiles encoded in parts"
+    );
+    assert!(
+        wide_tiles > 0 && split_tiles > 0,
+        "wide tiles must run, and tiles encoded in parts: {wide_tiles} wide, {split_tiles} split"
     );
     assert!(
         late_rois > 0,

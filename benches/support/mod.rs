@@ -44,12 +44,20 @@ pub enum CpuConfigs {
 /// - `RLE_BENCH_REQUIRE_GPU=1`: panic instead of skipping the GPU groups without a GPU
 /// - `RLE_BENCH_CHUNK_PIXELS`: the mask kernels' smallest chunk (`set_min_chunk_pixels`)
 ///   [the library's default]; results do not depend on it, only the split of the work
-/// - `RLE_BENCH_ITEM_BUDGET`: items the mask plan aims at (`set_item_budget`) [the
+/// - `RLE_BENCH_ITEM_BUDGET`: items the mask plan may make (`set_item_budget`) [the
 ///   library's default]; like the chunk size, it changes only the split of the work
 /// - `RLE_BENCH_STORE_BYTES`: chunk-store bytes per item (`set_chunk_store_bytes`)
 ///   [the library's default]; changes only which pass writes a chunk's characters
 /// - `RLE_BENCH_UNIFORM=0`: the mask passes evaluate every pixel (`set_uniform_groups`)
 ///   [1: uniform groups decided without evaluation, the library's default]
+/// - `RLE_BENCH_ITEM_TARGET`: items the mask plan aims at (`set_item_target`; 0: none)
+///   [the library's default: the item passes' grid]
+/// - `RLE_BENCH_MAX_CHUNK_PIXELS`: largest chunk the target asks for
+///   (`set_max_chunk_pixels`) [the library's default]
+/// - `RLE_BENCH_ITEM_QUEUE=0`: the item passes stride over items instead of taking
+///   them from a queue (`set_item_queue`) [1: the queue, the library's default]
+/// - `RLE_BENCH_WIDE_EVENTS`: events a wide tile of the mask passes encodes at once
+///   (`set_wide_events`; 0: no wide tiles) [the library's default]
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where `ours.json` goes.
@@ -76,6 +84,14 @@ pub struct Settings {
     pub store_bytes: Option<u32>,
     /// Uniform groups on (`RLE_BENCH_UNIFORM`, default on).
     pub uniform: bool,
+    /// Events a wide tile encodes at once (`RLE_BENCH_WIDE_EVENTS`).
+    pub wide_events: Option<u32>,
+    /// Items the mask plan aims at (`RLE_BENCH_ITEM_TARGET`).
+    pub item_target: Option<u32>,
+    /// Largest chunk the target asks for (`RLE_BENCH_MAX_CHUNK_PIXELS`).
+    pub max_chunk_pixels: Option<u32>,
+    /// Items taken from a queue (`RLE_BENCH_ITEM_QUEUE`, default on).
+    pub item_queue: bool,
 }
 
 fn env_f64(name: &str, default: f64) -> f64 {
@@ -119,6 +135,10 @@ impl Settings {
             item_budget: env_count("RLE_BENCH_ITEM_BUDGET", "an item count"),
             store_bytes: env_count("RLE_BENCH_STORE_BYTES", "a byte count"),
             uniform: std::env::var("RLE_BENCH_UNIFORM").map_or(true, |v| v != "0"),
+            wide_events: env_count("RLE_BENCH_WIDE_EVENTS", "an event count"),
+            item_target: env_count("RLE_BENCH_ITEM_TARGET", "an item count"),
+            max_chunk_pixels: env_count("RLE_BENCH_MAX_CHUNK_PIXELS", "a pixel count"),
+            item_queue: std::env::var("RLE_BENCH_ITEM_QUEUE").map_or(true, |v| v != "0"),
         }
     }
 
@@ -151,6 +171,10 @@ impl Settings {
             "item_budget": self.item_budget,
             "store_bytes": self.store_bytes,
             "uniform": self.uniform,
+            "wide_events": self.wide_events,
+            "item_target": self.item_target,
+            "max_chunk_pixels": self.max_chunk_pixels,
+            "item_queue": self.item_queue,
         })
     }
 }
@@ -210,6 +234,22 @@ pub fn open_gpu(
             if let Some(bytes) = s.store_bytes {
                 pp.set_chunk_store_bytes(bytes);
                 println!("chunk store: {bytes} bytes per item");
+            }
+            if let Some(items) = s.item_target {
+                pp.set_item_target(Some(items));
+                println!("mask plan's item target: {items} (0: none)");
+            }
+            if let Some(px) = s.max_chunk_pixels {
+                pp.set_max_chunk_pixels(px);
+                println!("largest chunk the target asks for: {px} pixels");
+            }
+            if !s.item_queue {
+                pp.set_item_queue(false);
+                println!("item queue off: the item passes stride over items");
+            }
+            if let Some(events) = s.wide_events {
+                pp.set_wide_events(events);
+                println!("wide tiles: {events} events at once (0: off)");
             }
             if !s.uniform {
                 pp.set_uniform_groups(false);

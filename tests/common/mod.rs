@@ -47,3 +47,13 @@ pub fn check_late_rois(paths: &ChunkPaths, early: bool, detections: usize, what:
         "{what}: ROIs found late by the plan (early ROIs {early}, {detections} detections)"
     );
 }
+
+/// Checks the wide tiles of the frame `paths` describes against the
+/// frame's `wide_events` setting: none with wide tiles off.
+#[allow(dead_code)]
+pub fn check_wide_tiles(paths: &ChunkPaths, wide_events: u32, what: &str) {
+    assert!(
+        wide_events > 0 || paths.wide_tiles == 0,
+        "{what}: {paths:?} walked wide tiles with them off"
+    );
+}

@@ -85,6 +85,13 @@ pub struct ChunkPaths {
     /// their query's block had not (`FrameCounters::late_rois`): 0 unless
     /// early ROIs are off ([`Postprocessor::set_early_rois`](crate::Postprocessor::set_early_rois)).
     pub late_rois: usize,
+    /// Wide tiles the count pass walked (more than `MASK_TILE` pixels at
+    /// once: [`Postprocessor::set_wide_events`](crate::Postprocessor::set_wide_events)).
+    pub wide_tiles: u64,
+    /// Tiles (wide or not) whose events were more than they could encode at
+    /// once (the frame's `wide_events`, or `WIDE_EVENT_CAP`) and were
+    /// encoded in parts.
+    pub split_tiles: u64,
 }
 
 /// Every buffer one frame uses, and the event that marks its end.
@@ -308,6 +315,8 @@ impl FrameSlot {
             items,
             decided_groups: states.iter().map(|s| u64::from(s.decided)).sum(),
             late_rois: counters.late_rois as usize,
+            wide_tiles: states.iter().map(|s| u64::from(s.wide)).sum(),
+            split_tiles: states.iter().map(|s| u64::from(s.split)).sum(),
             ..ChunkPaths::default()
         };
         for st in states.iter().filter(|s| s.skip == 0 && s.events > 3) {

@@ -48,7 +48,7 @@ pub use handles::{DevicePtr, EventHandle, StreamHandle};
 pub use mask_ops::{DeviceMasks, IouMatrix, MaskOps, MaskTimes, RleSet, RleStats};
 pub use params::{MaskDtype, Shapes};
 pub use postprocessor::{
-    Config, DeviceInputs, Fallback, Postprocessor, Ticket, DEFAULT_MAX_IN_FLIGHT,
+    Config, DeviceInputs, Fallback, Postprocessor, Ticket, DEFAULT_MAX_IN_FLIGHT, ITEM_ROUNDS,
 };
 pub use profile::{Kernel, KernelTimes};
 

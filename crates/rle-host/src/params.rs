@@ -11,7 +11,8 @@
 
 use rle_kernels::abi::{
     dtype, resize_mode, FrameParams, ImageParams, DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES,
-    DEFAULT_ITEM_BUDGET, MASK_ITEM_BUDGET, MAX_QUERIES, NO_MAX_DETECTIONS,
+    DEFAULT_ITEM_BUDGET, DEFAULT_MAX_CHUNK_PIXELS, DEFAULT_WIDE_EVENTS, MASK_ITEM_BUDGET,
+    MAX_QUERIES, NO_MAX_DETECTIONS,
 };
 use rle_kernels::tables::foreground_threshold;
 use rle_kernels::uniform::foreground_bound;
@@ -317,6 +318,11 @@ pub(crate) fn plan(
         chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
         item_budget: DEFAULT_ITEM_BUDGET,
         early_rois: 1,
+        wide_events: DEFAULT_WIDE_EVENTS,
+        // The host sets the item passes' grid (`Postprocessor::set_item_target`).
+        item_target: 0,
+        max_chunk_pixels: DEFAULT_MAX_CHUNK_PIXELS,
+        item_queue: 1,
     };
     let mut images = Vec::with_capacity(metas.len());
     let mut mask_sizes = Vec::with_capacity(metas.len());

@@ -27,8 +27,17 @@ use crate::params::{plan, FramePlan, MaskDtype, Shapes};
 use crate::profile::{KernelTimes, StageEvents};
 use rle_kernels::abi::{
     FrameCounters, DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES, DEFAULT_ITEM_BUDGET,
-    MASK_ITEM_BUDGET, MAX_CHUNK_STORE_BYTES,
+    DEFAULT_MAX_CHUNK_PIXELS, DEFAULT_WIDE_EVENTS, MASK_ITEM_BUDGET, MAX_CHUNK_STORE_BYTES,
+    WIDE_EVENT_CAP,
 };
+
+/// Rounds of the item passes' grid the default item target asks for
+/// ([`Postprocessor::set_item_target`]): one, so a 1080p frame's chunks are
+/// a few thousand pixels (one tile each, every block busy) and a large
+/// frame's are one wide tile each. Measured on the H200 against two and
+/// three rounds (docs/BENCHMARKS.md, "Issue 13, fifth round"): one was as
+/// fast or faster on every configuration.
+pub const ITEM_ROUNDS: u32 = 1;
 
 /// What to do when no usable GPU is found at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -164,14 +173,24 @@ struct GpuState {
     min_chunk_pixels: u32,
     /// Bytes of the chunk store per item (`FrameParams::chunk_store_bytes`).
     chunk_store_bytes: u32,
-    /// Items the mask plan aims at (`FrameParams::item_budget`).
+    /// Items the mask plan may make (`FrameParams::item_budget`).
     item_budget: u32,
+    /// Items it aims at (`FrameParams::item_target`); `None`: the item
+    /// passes' grid.
+    item_target: Option<u32>,
+    /// Largest chunk the target asks for (`FrameParams::max_chunk_pixels`).
+    max_chunk_pixels: u32,
+    /// Whether the item passes take items from a queue (`set_item_queue`).
+    item_queue: bool,
     /// Whether the count and write passes may decide uniform groups without
     /// evaluating them (`set_uniform_groups`).
     uniform_groups: bool,
     /// Whether the query blocks find ROIs beside the selection
     /// (`set_early_rois`; `FrameParams::early_rois`).
     early_rois: bool,
+    /// Events a wide tile of the mask passes encodes at once
+    /// (`set_wide_events`; `FrameParams::wide_events`).
+    wide_events: u32,
     /// The slot of the last frame a synchronous call (`run*`) finished.
     last_run_slot: Option<usize>,
     /// Events of profiled frames (`run_device_profiled`), made on first use.
@@ -273,7 +292,11 @@ impl GpuState {
             chunk_store_bytes: DEFAULT_CHUNK_STORE_BYTES,
             uniform_groups: true,
             early_rois: true,
+            wide_events: DEFAULT_WIDE_EVENTS,
             item_budget: DEFAULT_ITEM_BUDGET,
+            item_target: None,
+            max_chunk_pixels: DEFAULT_MAX_CHUNK_PIXELS,
+            item_queue: true,
             last_run_slot: None,
             events: None,
         })
@@ -351,7 +374,13 @@ impl GpuState {
         let mut plan = plan(&s, metas, opts, &mut slot.tables, 0, asks.scores)?;
         plan.frame.chunk_store_bytes = self.chunk_store_bytes;
         plan.frame.item_budget = self.item_budget;
+        plan.frame.item_target = self
+            .item_target
+            .unwrap_or(self.gpu.item_blocks.saturating_mul(ITEM_ROUNDS));
+        plan.frame.max_chunk_pixels = self.max_chunk_pixels;
+        plan.frame.item_queue = u32::from(self.item_queue);
         plan.frame.early_rois = u32::from(self.early_rois);
+        plan.frame.wide_events = self.wide_events;
         if !self.uniform_groups {
             // NaN turns the shortcut off for the image (`uniform::shortcuts_allowed`).
             plan.images.iter_mut().for_each(|im| im.fg_bound = f32::NAN);
@@ -602,7 +631,7 @@ impl Postprocessor {
         }
     }
 
-    /// Sets the number of items the mask plan aims at (default
+    /// Sets the number of items the mask plan may make (default
     /// [`DEFAULT_ITEM_BUDGET`], clamped to `1..=MASK_ITEM_BUDGET`): chunks get
     /// at least `total ROI pixels / budget` pixels. Results never depend on
     /// it, only how the work is split: the GPU suites rotate the largest (the
@@ -612,6 +641,43 @@ impl Postprocessor {
     pub fn set_item_budget(&mut self, items: u32) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.item_budget = items.clamp(1, MASK_ITEM_BUDGET);
+        }
+    }
+
+    /// Sets the number of items the mask plan aims at: `None` (the default)
+    /// [`ITEM_ROUNDS`] times the blocks of the item passes' grid (the SMs
+    /// times the blocks an SM holds), so a frame's items are about that
+    /// many rounds of them; `Some(0)`
+    /// none (chunks as small as [`set_min_chunk_pixels`](Self::set_min_chunk_pixels)
+    /// and the budget allow: what tests use to put chunk boundaries
+    /// everywhere). Chunks the target asks for are at most
+    /// [`set_max_chunk_pixels`](Self::set_max_chunk_pixels). Results never
+    /// depend on it, only how the work is split. No effect on the CPU
+    /// backend.
+    pub fn set_item_target(&mut self, items: Option<u32>) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.item_target = items;
+        }
+    }
+
+    /// Whether a block of the item passes takes its next item from a queue
+    /// (an atomic counter; default on) instead of the fixed stride of the
+    /// grid, so blocks whose items are cheap take more of them. Results
+    /// never depend on it: tests run both ways, benches compare. No effect
+    /// on the CPU backend.
+    pub fn set_item_queue(&mut self, on: bool) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.item_queue = on;
+        }
+    }
+
+    /// Sets the largest chunk the item target asks for (default
+    /// [`DEFAULT_MAX_CHUNK_PIXELS`], one wide tile; values below 1 count as
+    /// 1); the budget may still make chunks larger. Results never depend on
+    /// it. No effect on the CPU backend.
+    pub fn set_max_chunk_pixels(&mut self, pixels: u32) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.max_chunk_pixels = pixels.max(1);
         }
     }
 
@@ -636,6 +702,22 @@ impl Postprocessor {
     pub fn set_early_rois(&mut self, on: bool) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.early_rois = on;
+        }
+    }
+
+    /// Sets how many events a wide tile of the mask passes may encode at once
+    /// (default [`DEFAULT_WIDE_EVENTS`], at most [`WIDE_EVENT_CAP`]: larger
+    /// values count as that). A wide tile is a run of up to
+    /// [`MASK_WIDE_TILE`](rle_kernels::abi::MASK_WIDE_TILE) pixels whose columns' horizontal passes fit in
+    /// shared memory at once; one with more events is encoded in
+    /// `MASK_TILE`-pixel parts. 0 turns wide tiles off (every tile is
+    /// `MASK_TILE` pixels). Results never depend on it, only the split of
+    /// the work: tests use 0 and small values to take every path
+    /// ([`ChunkPaths::wide_tiles`], [`ChunkPaths::split_tiles`] count them),
+    /// benches compare. No effect on the CPU backend.
+    pub fn set_wide_events(&mut self, events: u32) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.wide_events = events.min(WIDE_EVENT_CAP);
         }
     }
 

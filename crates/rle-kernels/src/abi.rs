@@ -57,24 +57,43 @@ pub const RESERVE_THREADS: u32 = 1024;
 pub const MASK_ITEMS: u32 = 8;
 /// Pixels one mask block walks per tile.
 pub const MASK_TILE: u32 = MASK_THREADS * MASK_ITEMS;
+/// Most pixels one mask block walks in a wide tile: a run of columns whose
+/// horizontal passes all fit in shared memory at once, so the tile's fixed
+/// cost (the passes' loads, the barriers, the scans) is paid once for up to
+/// six tiles' pixels. Each thread then classifies and walks six groups.
+/// (Six, not eight: the shared memory of four blocks an SM then stays
+/// within the carveout that leaves L1 its size, which the passes' loads of
+/// logits and tables need.)
+pub const MASK_WIDE_TILE: u32 = 6 * MASK_TILE;
+/// Events a tile's shared array holds: one per pixel of a [`MASK_TILE`]
+/// (a checkerboard's count). A tile with more is encoded in parts of half
+/// as many pixels, which always fit (a pixel opens and closes at most one
+/// run each).
+pub const WIDE_EVENT_CAP: u32 = MASK_TILE;
+/// Default [`FrameParams::wide_events`]: wide tiles on, with the whole array.
+pub const DEFAULT_WIDE_EVENTS: u32 = WIDE_EVENT_CAP;
 /// Largest item budget ([`FrameParams::item_budget`]): the buffers of the
 /// item passes are sized for `MASK_ITEM_BUDGET + B*Q` items.
 pub const MASK_ITEM_BUDGET: u32 = 4096;
-/// Default [`FrameParams::item_budget`]: the largest. 1024 was measured on
-/// the H200 (docs/BENCHMARKS.md, "Issue 13, third round"): 4K gained (count
-/// and reserve), but chunks four times larger overflowed the default chunk
-/// store with many detections and the write pass walked them again.
+/// Default [`FrameParams::item_budget`]: the largest. Chunk sizes come from
+/// the item target ([`FrameParams::item_target`]); the budget is the bound
+/// the buffers are sized for.
 pub const DEFAULT_ITEM_BUDGET: u32 = MASK_ITEM_BUDGET;
+/// Default [`FrameParams::max_chunk_pixels`]: one wide tile, so a chunk of a
+/// large frame is walked in one step of the walk's loop (measured against
+/// other sizes on the H200: docs/BENCHMARKS.md, "Issue 13, fifth round").
+pub const DEFAULT_MAX_CHUNK_PIXELS: u32 = MASK_WIDE_TILE;
 /// Default smallest chunk ([`FrameParams::min_chunk_pixels`]): one tile, so
 /// a chunk is one block-wide step of the walk.
 pub const DEFAULT_CHUNK_PIXELS: u32 = MASK_TILE;
 /// Default bytes of the chunk store per item ([`FrameParams::chunk_store_bytes`]).
 /// A chunk's characters from its fourth event on are a few bytes per column
 /// it crosses for the smooth masks RF-DETR produces (a 2048-pixel chunk of a
-/// mask a few hundred rows tall crosses under ten columns); 512 leaves room
-/// for ragged ones, and a chunk with more is evaluated again by the write
-/// pass, so the value never changes a result, only which pass writes it.
-pub const DEFAULT_CHUNK_STORE_BYTES: u32 = 512;
+/// mask a few hundred rows tall crosses under ten columns, and the item
+/// target's chunks are up to six times that); 2048 leaves room for ragged
+/// ones, and a chunk with more is evaluated again by the write pass, so the
+/// value never changes a result, only which pass writes it.
+pub const DEFAULT_CHUNK_STORE_BYTES: u32 = 2048;
 /// Largest [`FrameParams::chunk_store_bytes`] the host accepts: 64 KiB per
 /// item bounds the store (slot offsets are computed in 64 bits).
 pub const MAX_CHUNK_STORE_BYTES: u32 = 1 << 16;
@@ -162,17 +181,38 @@ pub struct FrameParams {
     /// is evaluated twice, as before the store existed); tests use 0 and
     /// small values to take both paths.
     pub chunk_store_bytes: u32,
-    /// Items the plan aims at: chunks get at least `ceil(total ROI pixels /
+    /// Items the plan may make: chunks get at least `ceil(total ROI pixels /
     /// item_budget)` pixels, so a frame has at most `item_budget + B*Q` items
     /// (each detection rounds up once). Clamped to `1..=MASK_ITEM_BUDGET`;
     /// default [`DEFAULT_ITEM_BUDGET`]. Tests rotate it (smaller budgets:
     /// chunks of many tiles).
     pub item_budget: u32,
+    /// Items the plan aims at: chunks of `ceil(total ROI pixels /
+    /// item_target)` pixels as long as that is at most `max_chunk_pixels`
+    /// (and the other bounds allow: `chunks::chunk_pixels`). The host sets
+    /// the blocks of the item passes' grid (`rle_host::ITEM_ROUNDS` rounds
+    /// of them); 0 aims at nothing (chunks of `min_chunk_pixels`).
+    pub item_target: u32,
+    /// Largest chunk the item target asks for (default
+    /// [`DEFAULT_MAX_CHUNK_PIXELS`]); the budget may still make chunks larger.
+    pub max_chunk_pixels: u32,
+    /// Non-zero (the default): after its first item (its block index), a
+    /// block of the item passes takes the next one from a queue (an atomic
+    /// counter in [`FrameCounters`]), so blocks with cheap items take more;
+    /// 0: block `b` takes items `b`, `b + G`, `b + 2G`, … (the grid `G`).
+    pub item_queue: u32,
     /// Non-zero (the default): `rle_select_roi`'s query blocks find the ROI
     /// of every query that can become a detection beside the selection. 0:
     /// they find none and the plan finds every detection's ROI itself (test
     /// support: the path a query the blocks missed would take).
     pub early_rois: u32,
+    /// Events a wide tile ([`MASK_WIDE_TILE`]) may encode at once (clamped
+    /// to [`WIDE_EVENT_CAP`]; default [`DEFAULT_WIDE_EVENTS`]); a wide tile
+    /// with more is encoded in parts of `WIDE_EVENT_CAP / 2` pixels. 0: no
+    /// wide tiles (every tile is `MASK_TILE` pixels). Results never depend on
+    /// it: tests use 0 and small values to take every path, the benches
+    /// compare.
+    pub wide_events: u32,
 }
 
 /// Per-image parameters (one record per image of the batch).
@@ -345,6 +385,11 @@ pub struct ChunkState {
     /// Groups of `MASK_ITEMS` pixels `rle_mask_count` decided without a
     /// vertical pass (`uniform`); what is left was evaluated pixel by pixel.
     pub decided: u32,
+    /// Wide tiles (more than `MASK_TILE` pixels) `rle_mask_count` walked.
+    pub wide: u32,
+    /// Tiles (wide or not) whose events were more than they could encode at
+    /// once (`wide_events`, `WIDE_EVENT_CAP`) and were encoded in parts.
+    pub split: u32,
 }
 
 /// Frame-level counters written by the kernels. The host uploads them
@@ -359,6 +404,9 @@ pub struct FrameCounters {
     pub chars_used: u64,
     /// Detections whose string did not fit.
     pub overflowed: u32,
+    /// Items `rle_mask_write`'s blocks took from the queue
+    /// (`FrameParams::item_queue`), past the first one each.
+    pub write_queue: u32,
     /// Blocks of `rle_select_roi` finished (the last one plans the items).
     pub roi_done: u32,
     /// Items of the frame (set by `rle_select_roi`'s last block).
@@ -367,19 +415,21 @@ pub struct FrameCounters {
     /// block had not (0 unless `FrameParams::early_rois == 0`: the GPU
     /// suites assert it).
     pub late_rois: u32,
-    /// Padding.
-    pub _pad: [u32; 2],
+    /// Items `rle_mask_count`'s blocks took from the queue, past the first
+    /// one each.
+    pub count_queue: u32,
 }
 
 /// Bytes of [`FrameCounters`] the host clears before rerunning the reserve
-/// and write passes (`chars_used` and `overflowed`; the item plan stays).
-pub const COUNTERS_RESET_BYTES: usize = 12;
+/// and write passes (`chars_used`, `overflowed` and `write_queue`; the item
+/// plan stays).
+pub const COUNTERS_RESET_BYTES: usize = 16;
 
-const _: () = assert!(core::mem::size_of::<FrameParams>() == 72);
+const _: () = assert!(core::mem::size_of::<FrameParams>() == 88);
 const _: () = assert!(core::mem::size_of::<ImageParams>() == 116);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<FrameCounters>() == 32);
-const _: () = assert!(core::mem::size_of::<ChunkState>() == 60);
+const _: () = assert!(core::mem::size_of::<ChunkState>() == 68);
 const _: () = assert!(core::mem::size_of::<MaskRoi>() == 32);
 const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

@@ -13,13 +13,27 @@
 use crate::abi::MASK_ITEM_BUDGET;
 use crate::coco::coded_value;
 
-/// Pixels per chunk for a frame whose ROIs hold `sum_total` pixels: at least
-/// `min_chunk` (and 1), and large enough that the frame has at most `budget`
-/// items (clamped to `1..=MASK_ITEM_BUDGET`) plus one per detection.
+/// Pixels per chunk for a frame whose ROIs hold `sum_total` pixels: about
+/// `sum_total / target` (a target of 0 asks for nothing) but at most
+/// `max_chunk` for that; then at least `min_chunk` (and 1), and large enough
+/// that the frame has at most `budget` items (clamped to
+/// `1..=MASK_ITEM_BUDGET`) plus one per detection.
 #[inline(always)]
-pub fn chunk_pixels(sum_total: u64, min_chunk: u32, budget: u32) -> u64 {
+pub fn chunk_pixels(
+    sum_total: u64,
+    min_chunk: u32,
+    budget: u32,
+    target: u32,
+    max_chunk: u32,
+) -> u64 {
     let budget = budget.clamp(1, MASK_ITEM_BUDGET);
-    u64::from(min_chunk.max(1)).max(sum_total.div_ceil(u64::from(budget)))
+    let aimed = match target {
+        0 => 0,
+        n => sum_total.div_ceil(u64::from(n)).min(u64::from(max_chunk)),
+    };
+    u64::from(min_chunk.max(1))
+        .max(sum_total.div_ceil(u64::from(budget)))
+        .max(aimed)
 }
 
 /// Chunks of a detection whose ROI has `total` pixels (≥ 1: an empty ROI
@@ -222,15 +236,21 @@ mod tests {
         }
         // Budget: sum of chunks_for over detections <= budget + detections.
         let totals = [3_000_000u32, 5, 0, 800_000, 12_345, u32::MAX];
-        for (min, budget) in [
-            (1u32, 0u32),
-            (64, 7),
-            (DEFAULT_MIN, DEFAULT_BUDGET),
-            (1, u32::MAX),
+        for (min, budget, target, max) in [
+            (1u32, 0u32, 0u32, 0u32),
+            (64, 7, 0, 1),
+            (DEFAULT_MIN, DEFAULT_BUDGET, 528, DEFAULT_MAX),
+            (1, u32::MAX, u32::MAX, u32::MAX),
+            (DEFAULT_MIN, DEFAULT_BUDGET, 1, 1),
         ] {
             let sum: u64 = totals.iter().map(|&t| u64::from(t)).sum();
-            let px = chunk_pixels(sum, min, budget);
+            let px = chunk_pixels(sum, min, budget, target, max);
             assert!(px >= u64::from(min));
+            if target > 0 {
+                // The target's size, unless a bound overrides it.
+                let aimed = sum.div_ceil(u64::from(target)).min(u64::from(max));
+                assert!(px >= aimed, "{px} below the target's {aimed}");
+            }
             let items: u64 = totals.iter().map(|&t| u64::from(chunks_for(t, px))).sum();
             let most = u64::from(budget.clamp(1, MASK_ITEM_BUDGET));
             assert!(
@@ -252,4 +272,5 @@ mod tests {
 
     const DEFAULT_MIN: u32 = crate::abi::DEFAULT_CHUNK_PIXELS;
     const DEFAULT_BUDGET: u32 = crate::abi::DEFAULT_ITEM_BUDGET;
+    const DEFAULT_MAX: u32 = crate::abi::DEFAULT_MAX_CHUNK_PIXELS;
 }

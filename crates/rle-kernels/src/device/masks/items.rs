@@ -1,4 +1,5 @@
-//! Items: which detection and chunk an item index of the frame is.
+//! Items: which detection and chunk an item index of the frame is, and which
+//! item a block of the item passes takes next.
 
 use super::*;
 
@@ -33,5 +34,29 @@ pub(super) unsafe fn item(
             chunk: it - roi.item_start,
             roi,
         }
+    }
+}
+
+/// The item a block takes after `it`: the next one from the queue counter
+/// `queue` (past the grid's first items, which are the blocks' indices) with
+/// `FrameParams::item_queue`, else `it` plus the grid. Thread 0 takes it and
+/// hands it over through shared memory.
+///
+/// # Safety
+/// Block-wide (a barrier), after a barrier that follows every read of the
+/// `NEXT` slot of `sh` for the previous item; `queue` is this pass's
+/// counter, zeroed for the frame (or the rerun).
+#[inline(always)]
+pub(super) unsafe fn next_item(frame: &FrameParams, sh: *mut u32, it: u32, queue: *mut u32) -> u32 {
+    if frame.item_queue == 0 {
+        return it + nbid_x();
+    }
+    // SAFETY: per the contract; NEXT is a MISC slot no walk uses.
+    unsafe {
+        if tid() == 0 {
+            *sh.add(NEXT) = nbid_x().saturating_add(atomic_add(queue, 1));
+        }
+        sync();
+        *sh.add(NEXT)
     }
 }

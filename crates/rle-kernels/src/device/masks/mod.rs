@@ -53,7 +53,7 @@ use super::{
 };
 use crate::abi::{
     dtype, resize_mode, ChunkState, DetRecord, FrameCounters, FrameParams, ImageParams, MaskRoi,
-    TapSpan, MASK_ITEMS, MASK_TILE,
+    TapSpan, MASK_ITEMS, MASK_TILE, MASK_WIDE_TILE, WIDE_EVENT_CAP,
 };
 use crate::chunks::{boundary_values, chunk_pixels, chunk_range, chunks_for, event_in_run};
 use crate::coco::{char_len, coded_value, write_chars};
@@ -65,18 +65,27 @@ const SCAN: usize = 0; // 32 u32
 const MISC: usize = 32; // 16 u32
 const CARRY: usize = 48; // 4 u32: the last three events, newest first
 const FIRST: usize = 52; // 4 u32: the chunk's first three events
-const EVENTS: usize = 64; // 2 events per pixel of a tile
+const EVENTS: usize = 64; // WIDE_EVENT_CAP events of a tile (or part of one)
 const TILE: u32 = MASK_TILE;
-const WORDS: usize = EVENTS + 2 * TILE as usize;
-const FG: usize = WORDS * 4; // byte offset: foreground of tile pixels -1 ..= TILE
-const HPASS: usize = 4676; // word offset: horizontal passes of a tile's columns
+const WIDE: u32 = MASK_WIDE_TILE;
+const ECAP: u32 = WIDE_EVENT_CAP;
+// Pixels of the parts a tile with too many events is encoded in.
+const PART: u32 = ECAP / 2;
+const WORDS: usize = EVENTS + ECAP as usize;
+const FG: usize = WORDS * 4; // byte offset: foreground of tile pixels -1 ..= WIDE
+const HPASS: usize = 5186; // word offset: horizontal passes of a tile's columns
 const HPASS_CAP: u32 = 2048; // f32 values
-const SMEM_BYTES: usize = 26_896;
-const _: () = assert!(FG + TILE as usize + 2 <= HPASS * 4);
+const SMEM_BYTES: usize = 28_936;
+const _: () = assert!(FG + WIDE as usize + 2 <= HPASS * 4);
 const _: () = assert!(FG % 8 == 0); // the walk reads 8-aligned words of it
 const _: () = assert!((HPASS + HPASS_CAP as usize) * 4 <= SMEM_BYTES);
-const _: () = assert!(FG + TILE as usize + 2 <= SMEM_BYTES);
 const _: () = assert!(WORDS * 4 <= SMEM_BYTES);
+// The mixed-group list of a wide tile lives in the event array.
+const _: () = assert!((WIDE + 2).div_ceil(MASK_ITEMS) <= ECAP);
+// A part's events always fit (two per pixel at most), and a part is whole
+// groups of a thread's MASK_ITEMS pixels.
+const _: () = assert!(2 * PART <= ECAP && PART % MASK_ITEMS == 0);
+const _: () = assert!(TILE < WIDE && WIDE % MASK_ITEMS == 0);
 const _: () = assert!(RESERVE_WORDS * 4 <= RESERVE_SMEM_BYTES);
 const _: () = assert!(crate::abi::MASK_THREADS == 256 && SUM % 2 == 0);
 const RESERVE_SMEM_BYTES: usize = 20_736;
@@ -87,6 +96,7 @@ const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset
 const R_FITS: usize = MISC + 11; // reserve: the string fits
 const SUM: usize = MISC + 12; // plan: u64 sum of ROI pixels (8-aligned)
+const NEXT: usize = MISC + 14; // item passes: the block's next item
 
 // Reserve step, over one round of RESERVE_THREADS chunk states (its own
 // shared array, after the SCAN and MISC slots):

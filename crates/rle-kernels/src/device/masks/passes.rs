@@ -11,7 +11,7 @@
 //! time.
 
 use super::ctx::Ctx;
-use super::items::item;
+use super::items::{item, next_item};
 use super::walk::{walk, Dest};
 use super::*;
 
@@ -34,9 +34,9 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
     rois: *const MaskRoi,
     chunks: *mut ChunkState,
     store: *mut u8,
-    counters: *const FrameCounters,
+    counters: *mut FrameCounters,
 ) {
-    let sh = shared_bytes!("rle_mask_count_smem", 26896).cast::<u32>();
+    let sh = shared_bytes!("rle_mask_count_smem", 28936).cast::<u32>();
     let s = |i: usize| sh.wrapping_add(i);
     // SAFETY (whole body): see the contract; the loop and branches are
     // block-uniform.
@@ -52,7 +52,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                 at: store.add(it as usize * slot as usize),
                 cap: slot,
             });
-            let w = walk(&cx, sh, begin, end, dest);
+            let w = walk(&cx, sh, begin, end, dest, frame.wide_events);
             if tid() == 0 {
                 *chunks.add(it as usize) = ChunkState {
                     begin,
@@ -66,10 +66,12 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     stored: u32::from(dest.is_some() && w.written),
                     slot: item.slot,
                     decided: w.decided,
+                    wide: w.wide,
+                    split: w.split,
                 };
             }
             sync();
-            it += nbid_x();
+            it = next_item(&frame, sh, it, &raw mut (*counters).count_queue);
         }
     }
 }
@@ -93,9 +95,9 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
     chunks: *const ChunkState,
     store: *const u8,
     chars: *mut u8,
-    counters: *const FrameCounters,
+    counters: *mut FrameCounters,
 ) {
-    let sh = shared_bytes!("rle_mask_write_smem", 26896).cast::<u32>();
+    let sh = shared_bytes!("rle_mask_write_smem", 28936).cast::<u32>();
     // SAFETY (whole body): see the contract; the loop and skips are uniform.
     unsafe {
         let items = (*counters).items;
@@ -117,10 +119,10 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
                 let item = item(&frame, rois, chunks, it);
                 let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
                 let dest = Dest { at, cap: u32::MAX };
-                walk(&cx, sh, st.begin, st.end, Some(dest));
-                sync();
+                walk(&cx, sh, st.begin, st.end, Some(dest), frame.wide_events);
             }
-            it += nbid_x();
+            sync();
+            it = next_item(&frame, sh, it, &raw mut (*counters).write_queue);
         }
     }
 }

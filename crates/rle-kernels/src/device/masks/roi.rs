@@ -391,6 +391,8 @@ unsafe fn plan(
             *sh.add(SUM).cast::<u64>(),
             frame.min_chunk_pixels,
             frame.item_budget,
+            frame.item_target,
+            frame.max_chunk_pixels,
         );
         let mut base = 0u32;
         let mut r0 = 0u32;
