@@ -33,8 +33,8 @@ use rle_kernels::abi::{
 
 /// Rounds of the item passes' grid the default item target asks for
 /// ([`Postprocessor::set_item_target`]): one, so a 1080p frame's chunks are
-/// a few thousand pixels (one tile each, every block busy) and a large
-/// frame's are one wide tile each. Measured on the H200 against two and
+/// a few thousand pixels (one wide tile each, every block busy) and a large
+/// frame's at most one wide tile each (`set_max_chunk_pixels`). Measured on the H200 against two and
 /// three rounds (docs/BENCHMARKS.md, "Issue 13, fifth round"): one was as
 /// fast or faster on every configuration.
 pub const ITEM_ROUNDS: u32 = 1;
@@ -708,13 +708,14 @@ impl Postprocessor {
     /// Sets how many events a wide tile of the mask passes may encode at once
     /// (default [`DEFAULT_WIDE_EVENTS`], at most [`WIDE_EVENT_CAP`]: larger
     /// values count as that). A wide tile is a run of up to
-    /// [`MASK_WIDE_TILE`](rle_kernels::abi::MASK_WIDE_TILE) pixels whose columns' horizontal passes fit in
-    /// shared memory at once; one with more events is encoded in
-    /// `MASK_TILE`-pixel parts. 0 turns wide tiles off (every tile is
-    /// `MASK_TILE` pixels). Results never depend on it, only the split of
-    /// the work: tests use 0 and small values to take every path
-    /// ([`ChunkPaths::wide_tiles`], [`ChunkPaths::split_tiles`] count them),
-    /// benches compare. No effect on the CPU backend.
+    /// [`MASK_WIDE_TILE`](rle_kernels::abi::MASK_WIDE_TILE) pixels whose
+    /// columns' horizontal passes fit in shared memory at once; one with more
+    /// events is encoded in parts of `WIDE_EVENT_CAP / 2` pixels. 0 turns
+    /// wide tiles off (every tile is `MASK_TILE` pixels). Results never
+    /// depend on it, only the split of the work: tests use 0 and small
+    /// values to take every path ([`ChunkPaths::wide_tiles`],
+    /// [`ChunkPaths::split_tiles`] count them), benches compare. No effect on
+    /// the CPU backend.
     pub fn set_wide_events(&mut self, events: u32) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.wide_events = events.min(WIDE_EVENT_CAP);

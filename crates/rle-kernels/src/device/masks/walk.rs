@@ -91,14 +91,15 @@ pub(super) fn walk(
             // lie in other chunks; outside the ROI everything is
             // background) into shared memory, positions i = pixel-tile+1.
             let fg_sh = sh.cast::<u8>().wrapping_add(FG);
-            let last = tile + len; // last position evaluated
-            let span = len + 2; // positions from tile-1
-                                // The columns those pixels lie in: their horizontal passes go to
-                                // shared memory once (a few columns × the window rows the ROI
-                                // reads), leaving one vertical pass per pixel. Tiles spanning too
-                                // many short columns evaluate every pixel in full. Neighbouring
-                                // threads take neighbouring columns of one window row, so their
-                                // logit loads share sectors.
+            // `span` positions from tile-1; the last one is pixel `last`.
+            let last = tile + len;
+            let span = len + 2;
+            // The columns those pixels lie in: their horizontal passes go to
+            // shared memory once (a few columns × the window rows the ROI
+            // reads), leaving one vertical pass per pixel. Tiles spanning too
+            // many short columns evaluate every pixel in full. Neighbouring
+            // threads take neighbouring columns of one window row, so their
+            // logit loads share sectors.
             let hpass = sh.wrapping_add(HPASS).cast::<f32>();
             let col_a = tile.saturating_sub(1) / cx.rows;
             let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
@@ -170,12 +171,12 @@ pub(super) fn walk(
             wide += u32::from(len > TILE);
             let mut a = tile;
             while a < last {
-                let (b, cap) = match (whole, len > TILE) {
+                let (b, most) = match (whole, len > TILE) {
                     (true, true) => (last, wide_cap),
                     (true, false) => (last, ECAP),
                     (false, _) => ((a + PART).min(last), ECAP),
                 };
-                if encode(cx, sh, tile, a, b, cap, &mut sums, out) {
+                if encode(cx, sh, tile, a, b, most, &mut sums, out) {
                     a = b;
                 } else {
                     whole = false;
@@ -226,12 +227,12 @@ fn tile_len(cx: &Ctx, tile: u32, end: u32, wide: bool) -> u32 {
 
 /// Events and characters of pixels `[a, b)` of the tile starting at `tile`
 /// (its foreground in shared memory), appended to `sums`, unless the part
-/// holds more than `cap` events: then nothing changes and the answer is
+/// holds more than `most` events: then nothing changes and the answer is
 /// `false` (block-uniform). Each thread walks a run of whole groups.
 ///
 /// # Safety
 /// Block-wide, with the tile's foreground in `FG` for positions `a - tile`
-/// ..= `b - tile + 1`; `cap <= ECAP`.
+/// ..= `b - tile + 1`; `most <= ECAP`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn encode(
@@ -240,7 +241,7 @@ unsafe fn encode(
     tile: u32,
     a: u32,
     b: u32,
-    cap: u32,
+    most: u32,
     sums: &mut Sums,
     out: Option<Dest>,
 ) -> bool {
@@ -250,7 +251,7 @@ unsafe fn encode(
     let per = (b - a).div_ceil(MASK_ITEMS).div_ceil(nt) * MASK_ITEMS;
     let lo = a.saturating_add(t * per).min(b);
     let hi = lo.saturating_add(per).min(b);
-    // SAFETY (whole body): per the contract; event indices < n_tile <= cap
+    // SAFETY (whole body): per the contract; event indices < n_tile <= most
     // <= ECAP; `out` has `cap` bytes and only characters below it are
     // written; the barriers are reached by every thread (the early return
     // is block-uniform).
@@ -269,7 +270,7 @@ unsafe fn encode(
             mine += 1;
         });
         let (pre, n_tile) = block_exclusive_scan(mine as u32, s(SCAN));
-        if n_tile > cap {
+        if n_tile > most {
             return false;
         }
         if few {
