@@ -112,6 +112,11 @@ fn env_count(name: &str, what: &str) -> Option<u32> {
     })
 }
 
+/// An on/off switch from the environment: on unless set to `0`.
+fn env_on(name: &str) -> bool {
+    std::env::var(name).map_or(true, |v| v != "0")
+}
+
 impl Settings {
     /// Reads the environment.
     pub fn from_env() -> Self {
@@ -134,11 +139,11 @@ impl Settings {
             chunk_pixels: env_count("RLE_BENCH_CHUNK_PIXELS", "a pixel count"),
             item_budget: env_count("RLE_BENCH_ITEM_BUDGET", "an item count"),
             store_bytes: env_count("RLE_BENCH_STORE_BYTES", "a byte count"),
-            uniform: std::env::var("RLE_BENCH_UNIFORM").map_or(true, |v| v != "0"),
+            uniform: env_on("RLE_BENCH_UNIFORM"),
             wide_events: env_count("RLE_BENCH_WIDE_EVENTS", "an event count"),
             item_target: env_count("RLE_BENCH_ITEM_TARGET", "an item count"),
             max_chunk_pixels: env_count("RLE_BENCH_MAX_CHUNK_PIXELS", "a pixel count"),
-            item_queue: std::env::var("RLE_BENCH_ITEM_QUEUE").map_or(true, |v| v != "0"),
+            item_queue: env_on("RLE_BENCH_ITEM_QUEUE"),
         }
     }
 
