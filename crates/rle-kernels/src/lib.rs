@@ -4,7 +4,7 @@
 //! Layout:
 //! - [`abi`]: every `#[repr(C)]` struct that crosses the host/device boundary and
 //!   the kernel entry names. Plain data only; layouts pinned by const asserts.
-//! - [`fp`], [`boxes`], [`tables`], [`coco`], [`chunks`], [`keys`], [`torch_sort`], [`uniform`]: logic shared by the
+//! - [`fp`], [`boxes`], [`tables`], [`coco`], [`chunks`], [`events`], [`keys`], [`tiles`], [`torch_sort`], [`uniform`]: logic shared by the
 //!   kernels and the host. It compiles for the host too, where it is unit-tested
 //!   against `rle-reference`, so the device runs the very code the tests check.
 //! - `device` (nvptx64 only): the `extern "ptx-kernel"` entry points.
@@ -24,9 +24,11 @@ pub mod abi;
 pub mod boxes;
 pub mod chunks;
 pub mod coco;
+pub mod events;
 pub mod fp;
 pub mod keys;
 pub mod tables;
+pub mod tiles;
 pub mod torch_sort;
 pub mod uniform;
 

@@ -37,26 +37,37 @@ pub(super) unsafe fn item(
     }
 }
 
-/// The item a block takes after `it`: the next one from the queue counter
-/// `queue` (past the grid's first items, which are the blocks' indices) with
-/// `FrameParams::item_queue`, else `it` plus the grid. Thread 0 takes it and
-/// hands it over through shared memory.
+/// Thread 0's half of taking a block's next item: with
+/// `FrameParams::item_queue`, one from the queue counter `queue` (past the
+/// grid's first items, which are the blocks' indices) into the NEXT slot of
+/// round `round` (the block's count of items so far). Two slots, used in
+/// turn: a slot is written again only two rounds later, after a barrier
+/// every thread passed once it had read it.
 ///
 /// # Safety
-/// Block-wide (a barrier), after a barrier that follows every read of the
-/// `NEXT` slot of `sh` for the previous item; `queue` is this pass's
+/// Called by every thread (only thread 0 acts); `queue` is this pass's
 /// counter, zeroed for the frame (or the rerun).
 #[inline(always)]
-pub(super) unsafe fn next_item(frame: &FrameParams, sh: *mut u32, it: u32, queue: *mut u32) -> u32 {
+pub(super) unsafe fn claim_next(frame: &FrameParams, sh: *mut u32, round: u32, queue: *mut u32) {
+    // SAFETY: per the contract; NEXT and NEXT + 1 are MISC slots no walk
+    // uses.
+    unsafe {
+        if frame.item_queue != 0 && tid() == 0 {
+            *sh.add(NEXT + (round & 1) as usize) = nbid_x().saturating_add(atomic_add(queue, 1));
+        }
+    }
+}
+
+/// The item a block takes after `it` in round `round`: what [`claim_next`]
+/// claimed, else `it` plus the grid.
+///
+/// # Safety
+/// After a barrier that follows that round's [`claim_next`].
+#[inline(always)]
+pub(super) unsafe fn next_item(frame: &FrameParams, sh: *const u32, it: u32, round: u32) -> u32 {
     if frame.item_queue == 0 {
         return it + nbid_x();
     }
-    // SAFETY: per the contract; NEXT is a MISC slot no walk uses.
-    unsafe {
-        if tid() == 0 {
-            *sh.add(NEXT) = nbid_x().saturating_add(atomic_add(queue, 1));
-        }
-        sync();
-        *sh.add(NEXT)
-    }
+    // SAFETY: per the contract.
+    unsafe { *sh.add(NEXT + (round & 1) as usize) }
 }

@@ -57,8 +57,10 @@ use crate::abi::{
 };
 use crate::chunks::{boundary_values, chunk_pixels, chunk_range, chunks_for, event_in_run};
 use crate::coco::{char_len, coded_value, write_chars};
+use crate::events::{byte_bits, column_period, column_tops, event_position, group_events};
 use crate::fp::{bf16_bits_to_f32, f16_bits_to_f32};
 use crate::tables::{foreground_threshold, horizontal, tap_index, vertical};
+use crate::tiles::{tile_columns, tile_len, HPASS_CAP};
 use crate::uniform::{group_class, shortcuts_allowed, BACKGROUND, MIXED};
 
 const SCAN: usize = 0; // 32 u32
@@ -74,8 +76,12 @@ const PART: u32 = ECAP / 2;
 const WORDS: usize = EVENTS + ECAP as usize;
 const FG: usize = WORDS * 4; // byte offset: foreground of tile pixels -1 ..= WIDE
 const HPASS: usize = 5186; // word offset: horizontal passes of a tile's columns
-const HPASS_CAP: u32 = 2048; // f32 values
 const SMEM_BYTES: usize = 28_936;
+// Groups of MASK_ITEMS pixels a thread encodes at once (a wide tile's share).
+const GROUPS: usize = (WIDE / TILE) as usize;
+// A uniform foreground group's eight bytes.
+const ALL_FG: u64 = 0x0101_0101_0101_0101;
+const _: () = assert!(GROUPS as u32 * MASK_TILE >= WIDE);
 const _: () = assert!(FG + WIDE as usize + 2 <= HPASS * 4);
 const _: () = assert!(FG % 8 == 0); // the walk reads 8-aligned words of it
 const _: () = assert!((HPASS + HPASS_CAP as usize) * 4 <= SMEM_BYTES);
@@ -96,7 +102,7 @@ const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset
 const R_FITS: usize = MISC + 11; // reserve: the string fits
 const SUM: usize = MISC + 12; // plan: u64 sum of ROI pixels (8-aligned)
-const NEXT: usize = MISC + 14; // item passes: the block's next item
+const NEXT: usize = MISC + 14; // item passes: the block's next item (2 slots, in turn)
 
 // Reserve step, over one round of RESERVE_THREADS chunk states (its own
 // shared array, after the SCAN and MISC slots):

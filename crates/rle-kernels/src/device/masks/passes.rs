@@ -11,7 +11,7 @@
 //! time.
 
 use super::ctx::Ctx;
-use super::items::{item, next_item};
+use super::items::{claim_next, item, next_item};
 use super::walk::{walk, Dest};
 use super::*;
 
@@ -42,7 +42,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
     // block-uniform.
     unsafe {
         let items = (*counters).items;
-        let mut it = bid_x();
+        let (mut it, mut round) = (bid_x(), 0u32);
         while it < items {
             let item = item(&frame, rois, chunks, it);
             let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
@@ -70,8 +70,13 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     split: w.split,
                 };
             }
+            // One barrier per item: it orders thread 0's reads of FIRST and
+            // CARRY before the next walk writes them, and hands over the
+            // next item.
+            claim_next(&frame, sh, round, &raw mut (*counters).count_queue);
             sync();
-            it = next_item(&frame, sh, it, &raw mut (*counters).count_queue);
+            it = next_item(&frame, sh, it, round);
+            round += 1;
         }
     }
 }
@@ -101,7 +106,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
     // SAFETY (whole body): see the contract; the loop and skips are uniform.
     unsafe {
         let items = (*counters).items;
-        let mut it = bid_x();
+        let (mut it, mut round) = (bid_x(), 0u32);
         while it < items {
             let st = *chunks.add(it as usize);
             let at = chars.add(st.out as usize);
@@ -121,8 +126,10 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
                 let dest = Dest { at, cap: u32::MAX };
                 walk(&cx, sh, st.begin, st.end, Some(dest), frame.wide_events);
             }
+            claim_next(&frame, sh, round, &raw mut (*counters).write_queue);
             sync();
-            it = next_item(&frame, sh, it, &raw mut (*counters).write_queue);
+            it = next_item(&frame, sh, it, round);
+            round += 1;
         }
     }
 }

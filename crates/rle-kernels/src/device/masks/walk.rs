@@ -10,11 +10,13 @@
 //! barriers, three block scans) is then paid once for several tiles'
 //! pixels, which is what makes the walk's cost follow the mask boundary on
 //! large canvases (a uniform group costs one classification whatever the
-//! scale). A tile's events are counted before they are stored; a tile with
-//! more than the shared array holds (`WIDE_EVENT_CAP`, or the frame's
-//! `wide_events` for a wide tile) is encoded in parts of `PART` pixels
-//! instead (at most two events per pixel, so a part always fits), with its
-//! foreground already in shared memory.
+//! scale); `crate::tiles::tile_len` picks the length. A tile's events are
+//! found per group of `MASK_ITEMS` pixels with bit operations
+//! (`crate::events`), kept in registers as one mask per group, counted by a
+//! block scan and then stored; a tile with more than the shared array holds
+//! (`WIDE_EVENT_CAP`, or the frame's `wide_events` for a wide tile) is
+//! encoded in parts of `PART` pixels instead (at most two events per pixel,
+//! so a part always fits), with its foreground already in shared memory.
 
 use super::ctx::Ctx;
 use super::*;
@@ -86,7 +88,7 @@ pub(super) fn walk(
         sync();
         let mut tile = begin;
         while tile < end {
-            let len = tile_len(cx, tile, end, wide_cap > 0);
+            let len = tile_len(tile, end, wide_cap > 0, cx.rows, cx.total, cx.h_rows);
             // Foreground of pixels tile-1 ..= tile+len (the neighbours may
             // lie in other chunks; outside the ROI everything is
             // background) into shared memory, positions i = pixel-tile+1.
@@ -101,8 +103,7 @@ pub(super) fn walk(
             // threads take neighbouring columns of one window row, so their
             // logit loads share sectors.
             let hpass = sh.wrapping_add(HPASS).cast::<f32>();
-            let col_a = tile.saturating_sub(1) / cx.rows;
-            let ncols = last.min(cx.total - 1) / cx.rows + 1 - col_a;
+            let (col_a, ncols) = tile_columns(tile, len, cx.rows, cx.total);
             let use_hpass = cx.h_rows > 0 && ncols * cx.h_rows <= HPASS_CAP;
             if use_hpass {
                 if t == 0 {
@@ -137,6 +138,10 @@ pub(super) fn walk(
                     if class == MIXED {
                         let at = atomic_add(s(NMIX), 1);
                         *s(EVENTS + at as usize) = g;
+                    } else if n == MASK_ITEMS {
+                        // One 8-byte store (FG and i0 are 8-aligned).
+                        let word = if class == BACKGROUND { 0 } else { ALL_FG };
+                        *fg_sh.add(i0 as usize).cast::<u64>() = word;
                     } else {
                         for j in 0..n {
                             *fg_sh.add((i0 + j) as usize) = u8::from(class != BACKGROUND);
@@ -196,43 +201,19 @@ pub(super) fn walk(
     }
 }
 
-/// Pixels of the tile starting at ROI pixel `tile` of a chunk ending at
-/// `end`: `MASK_TILE` (or what is left), or with `wide` up to
-/// `MASK_WIDE_TILE` as long as every column the tile reads (its pixels and
-/// the one after it) keeps its horizontal passes in shared memory; a wide
-/// tile that stops before the chunk's end holds whole groups.
-/// Block-uniform.
-#[inline(always)]
-fn tile_len(cx: &Ctx, tile: u32, end: u32, wide: bool) -> u32 {
-    let rest = end - tile;
-    if !wide || rest <= TILE || cx.h_rows == 0 {
-        return rest.min(TILE);
-    }
-    let col_a = tile.saturating_sub(1) / cx.rows;
-    // Pixels below `lim` lie in the first `HPASS_CAP / h_rows` columns from
-    // col_a (so do those the fill reads for them).
-    let lim = (u64::from(col_a) + u64::from(HPASS_CAP / cx.h_rows)) * u64::from(cx.rows);
-    let mut len = rest.min(WIDE);
-    if u64::from((tile + len).min(cx.total - 1)) >= lim {
-        // Here lim <= tile + len, so what is left is below WIDE (and 0 when
-        // not even column col_a fits).
-        len = lim.saturating_sub(u64::from(tile) + 1) as u32;
-        len -= len % MASK_ITEMS;
-        if len <= TILE {
-            return rest.min(TILE);
-        }
-    }
-    len
-}
-
 /// Events and characters of pixels `[a, b)` of the tile starting at `tile`
 /// (its foreground in shared memory), appended to `sums`, unless the part
 /// holds more than `most` events: then nothing changes and the answer is
-/// `false` (block-uniform). Each thread walks a run of whole groups.
+/// `false` (block-uniform). Each thread takes a run of whole groups (one,
+/// or up to `GROUPS` in a wide tile) and finds each group's events with a
+/// few bit operations (`crate::events`), the same instructions for a
+/// boundary group as for a uniform one; the events wait in registers as one
+/// 16-bit mask per group for the block scan that places them.
 ///
 /// # Safety
-/// Block-wide, with the tile's foreground in `FG` for positions `a - tile`
-/// ..= `b - tile + 1`; `most <= ECAP`.
+/// Block-wide with `MASK_THREADS` threads, with the tile's foreground in
+/// `FG` for positions `a - tile` ..= `b - tile + 1`; `b - a <=
+/// MASK_WIDE_TILE`; `most <= ECAP`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn encode(
@@ -251,38 +232,60 @@ unsafe fn encode(
     let per = (b - a).div_ceil(MASK_ITEMS).div_ceil(nt) * MASK_ITEMS;
     let lo = a.saturating_add(t * per).min(b);
     let hi = lo.saturating_add(per).min(b);
-    // SAFETY (whole body): per the contract; event indices < n_tile <= most
-    // <= ECAP; `out` has `cap` bytes and only characters below it are
-    // written; the barriers are reached by every thread (the early return
-    // is block-uniform).
+    // SAFETY (whole body): per the contract (a thread's groups are at most
+    // GROUPS, so none is left out); event indices < n_tile <= most <= ECAP;
+    // `out` has `cap` bytes and only characters below it are written; the
+    // barriers are reached by every thread (the early return is
+    // block-uniform).
     unsafe {
-        // Up to MASK_ITEMS pixels a thread (an ordinary tile, a part) has
-        // at most twice as many events: they wait in registers for the
-        // scan. A wide tile's threads walk their pixels twice instead,
-        // counting, then storing.
-        let few = per <= MASK_ITEMS;
-        let mut kept = [0u32; 2 * MASK_ITEMS as usize];
-        let mut mine = 0usize;
-        events_of(cx, fg_sh, tile, lo, hi, |e| {
-            if few {
-                kept[mine] = e;
+        // Per group: its event mask (bits 0..16) and column tops (from bit
+        // 16), and the flat canvas position of its first pixel.
+        let mut masks = [0u32; GROUPS];
+        let mut flats = [0u32; GROUPS];
+        let mut mine = 0u32;
+        let h = cx.img.canvas_h;
+        let period = column_period(cx.rows);
+        let (mut x, mut y) = (lo / cx.rows, lo % cx.rows);
+        let mut group = |r: usize| {
+            let k = lo + r as u32 * MASK_ITEMS;
+            if k < hi {
+                let n = (hi - k).min(MASK_ITEMS);
+                let fg = fg_bits(fg_sh, k - tile, n);
+                // (With full_height the tops change nothing: the gap is 0.)
+                let tops = column_tops(y, cx.rows, period);
+                let m = group_events(fg, tops, n, cx.full_height, k == 0);
+                masks[r] = m | tops << 16;
+                flats[r] = (cx.c0 + x) * h + cx.r0 + y;
+                mine += m.count_ones();
+                y += MASK_ITEMS;
+                if y >= cx.rows {
+                    x += y / cx.rows;
+                    y %= cx.rows;
+                }
             }
-            mine += 1;
-        });
-        let (pre, n_tile) = block_exclusive_scan(mine as u32, s(SCAN));
+        };
+        // Written out: LLVM keeps a loop of this body rolled, and the two
+        // arrays would then live in local memory instead of registers.
+        const _: () = assert!(GROUPS == 6);
+        group(0);
+        group(1);
+        group(2);
+        group(3);
+        group(4);
+        group(5);
+        let (pre, n_tile) = block_exclusive_scan(mine, s(SCAN));
         if n_tile > most {
             return false;
         }
-        if few {
-            for (j, &e) in kept.iter().take(mine).enumerate() {
-                *s(EVENTS + pre as usize + j) = e;
-            }
-        } else {
-            let mut at = pre as usize;
-            events_of(cx, fg_sh, tile, lo, hi, |e| {
-                *s(EVENTS + at) = e;
+        let mut at = pre as usize;
+        for r in 0..GROUPS {
+            let mut m = masks[r] & 0xFFFF;
+            while m != 0 {
+                let bit = m.trailing_zeros();
+                m &= m - 1;
+                *s(EVENTS + at) = event_position(flats[r], bit, masks[r] >> 16, h - cx.rows);
                 at += 1;
-            });
+            }
         }
         sync();
         let ev_base = sums.events;
@@ -346,73 +349,30 @@ unsafe fn encode(
     true
 }
 
-/// Calls `f` with the flat canvas position of each event of ROI pixels
-/// `[lo, hi)` in order (`lo - tile` a multiple of `MASK_ITEMS`): a
-/// foreground pixel opens a run unless its predecessor in canvas order is
-/// foreground, and closes one unless its successor is.
+/// Foreground bits of pixels `k - 1 ..= k + n` from shared memory
+/// (`pos = k - tile`, a multiple of `MASK_ITEMS`, is pixel `k - 1`'s
+/// position): one 8-byte and one 2-byte load for a whole group, else byte by
+/// byte (the last group of a part, which may end the tile's positions).
 ///
 /// # Safety
-/// The tile's foreground is in shared memory for positions `lo - tile` ..=
-/// `hi - tile + 1`.
+/// Positions `pos ..= pos + n + 1` of `fg_sh` hold the tile's foreground,
+/// and with `n == MASK_ITEMS` `fg_sh + pos` is 8-aligned.
 #[inline(always)]
-unsafe fn events_of(
-    cx: &Ctx,
-    fg_sh: *const u8,
-    tile: u32,
-    lo: u32,
-    hi: u32,
-    mut f: impl FnMut(u32),
-) {
-    // SAFETY: per the contract (positions k + 1 - tile for k in lo - 1 ..=
-    // hi; the 8-aligned words below start at a multiple of MASK_ITEMS).
+unsafe fn fg_bits(fg_sh: *const u8, pos: u32, n: u32) -> u32 {
+    // SAFETY: per the contract.
     unsafe {
-        let fg = |k: u32| *fg_sh.add((k + 1 - tile) as usize) != 0;
-        let (mut x, mut y) = (lo / cx.rows, lo % cx.rows);
-        let mut k = lo;
-        while k < hi {
-            let n = (hi - k).min(MASK_ITEMS);
-            // Pixels k-1 ..= k+8 (positions k-tile ..= k-tile+9, 8-aligned)
-            // all background, or all foreground inside one column away from
-            // its ends: no event, nothing to walk.
-            let plain = n == MASK_ITEMS && {
-                let at = fg_sh.add((k - tile) as usize);
-                let (w0, w1) = (*at.cast::<u32>(), *at.add(4).cast::<u32>());
-                let w2 = *at.add(8).cast::<u16>();
-                let none = (w0 | w1 | u32::from(w2)) == 0;
-                let all = w0 == 0x0101_0101 && w1 == 0x0101_0101 && w2 == 0x0101;
-                none || (all && y >= 1 && y + MASK_ITEMS < cx.rows)
-            };
-            if plain {
-                y += MASK_ITEMS;
-                while y >= cx.rows {
-                    y -= cx.rows;
-                    x += 1;
-                }
-            } else {
-                // Whether a neighbour is the canvas neighbour is decided per
-                // pixel (a column break can fall inside a group).
-                for j in 0..n {
-                    let k = k + j;
-                    if fg(k) {
-                        let prev_joins =
-                            k > 0 && fg(k - 1) && (y != 0 || (cx.full_height && x > 0));
-                        let next_joins = fg(k + 1) && (y + 1 != cx.rows || cx.full_height);
-                        let flat = (cx.c0 + x) * cx.img.canvas_h + cx.r0 + y;
-                        if !prev_joins {
-                            f(flat);
-                        }
-                        if !next_joins {
-                            f(flat + 1);
-                        }
-                    }
-                    y += 1;
-                    if y == cx.rows {
-                        y = 0;
-                        x += 1;
-                    }
+        let at = fg_sh.add(pos as usize);
+        if n == MASK_ITEMS {
+            byte_bits(*at.cast::<u64>()) | byte_bits(u64::from(*at.add(8).cast::<u16>())) << 8
+        } else {
+            // A fixed trip count: the caller's loop over groups unrolls.
+            let mut bits = 0;
+            for i in 0..MASK_ITEMS + 1 {
+                if i < n + 2 {
+                    bits |= u32::from(*at.add(i as usize)) << i;
                 }
             }
-            k += n;
+            bits
         }
     }
 }
