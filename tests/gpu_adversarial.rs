@@ -276,6 +276,7 @@ fn adversarial_shapes_match_the_reference() {
             let found = gpu.iter().map(|r| r.detections.len()).sum();
             common::check_late_rois(&paths, early, found, case.name);
             common::check_wide_tiles(&paths, wide_events, case.name);
+            common::check_queue(&paths, early, case.name);
             late += paths.late_rois;
             wide_tiles += paths.wide_tiles;
             split_tiles += paths.split_tiles;

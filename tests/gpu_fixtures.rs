@@ -62,6 +62,7 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         split_tiles += paths.split_tiles;
         let found = twice.iter().map(|r| r.detections.len()).sum();
         common::check_late_rois(&paths, false, found, &case.name);
+        common::check_queue(&paths, false, &case.name);
         pp.set_chunk_store_bytes(rle_kernels::abi::DEFAULT_CHUNK_STORE_BYTES);
         pp.set_uniform_groups(true);
         pp.set_early_rois(true);
@@ -84,6 +85,7 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         wide_tiles += paths.wide_tiles;
         let found = got.iter().map(|r| r.detections.len()).sum();
         common::check_late_rois(&paths, true, found, &case.name);
+        common::check_queue(&paths, true, &case.name);
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             if g != w {
                 mismatches.push(format!(

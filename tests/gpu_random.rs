@@ -87,6 +87,7 @@ fn random_frames_gpu_equals_reference() {
     let (mut decided, mut off_frames) = (0u64, 0usize);
     let (mut late_frames, mut late_rois) = (0usize, 0usize);
     let (mut wide_tiles, mut split_tiles) = (0u64, 0u64);
+    let mut queued_items = 0usize;
     for chunk in cases.chunks(threads * 4) {
         // GPU runs on this thread; the slow reference runs in parallel.
         let mut jobs = Vec::new();
@@ -112,7 +113,8 @@ fn random_frames_gpu_equals_reference() {
             pp.set_early_rois(early);
             let wide_events = WIDE_EVENTS[((i / 10) % WIDE_EVENTS.len() as u64) as usize];
             pp.set_wide_events(wide_events);
-            pp.set_item_queue(i % QUEUE_OFF_PERIOD != 1);
+            let queue = i % QUEUE_OFF_PERIOD != 1;
+            pp.set_item_queue(queue);
             pp.set_item_target(
                 ITEM_TARGETS[(i as usize / CHUNK_PIXELS.len()) % ITEM_TARGETS.len()],
             );
@@ -124,6 +126,8 @@ fn random_frames_gpu_equals_reference() {
             let found: usize = gpu.iter().map(|r| r.detections.len()).sum();
             common::check_late_rois(&paths, early, found, &format!("case {i}"));
             common::check_wide_tiles(&paths, wide_events, &format!("case {i}"));
+            common::check_queue(&paths, queue, &format!("case {i}"));
+            queued_items += paths.queued_items;
             late_rois += paths.late_rois;
             wide_tiles += paths.wide_tiles;
             split_tiles += paths.split_tiles;
@@ -197,7 +201,7 @@ fn random_frames_gpu_equals_reference() {
          radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again; \
          {decided} pixel groups decided without evaluation, {off_frames} frames with uniform groups off; \
          {late_rois} ROIs found by the plan in {late_frames} frames with early ROIs off, none late otherwise; \
-         {wide_tiles} wide tiles, {split_tiles} tiles encoded in parts"
+         {wide_tiles} wide tiles, {split_tiles} tiles encoded in parts; {queued_items} items from the queue"
     );
     assert!(
         wide_tiles > 0 && split_tiles > 0,

@@ -48,6 +48,18 @@ pub fn check_late_rois(paths: &ChunkPaths, early: bool, detections: usize, what:
     );
 }
 
+/// Checks that the frame `paths` describes used the item queue as set:
+/// with it off no block took an item from it; on, at least one did (every
+/// block claims one after each item it finishes).
+#[allow(dead_code)]
+pub fn check_queue(paths: &ChunkPaths, queue: bool, what: &str) {
+    assert_eq!(
+        paths.queued_items > 0,
+        queue && paths.items > 0,
+        "{what}: {paths:?} items taken from the queue (queue on: {queue})"
+    );
+}
+
 /// Checks the wide tiles of the frame `paths` describes against the
 /// frame's `wide_events` setting: none with wide tiles off.
 #[allow(dead_code)]

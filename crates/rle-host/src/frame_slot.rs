@@ -92,6 +92,11 @@ pub struct ChunkPaths {
     /// once (the frame's `wide_events`, or `WIDE_EVENT_CAP`) and were
     /// encoded in parts.
     pub split_tiles: u64,
+    /// Items the blocks of the count and write passes took from the queue
+    /// ([`Postprocessor::set_item_queue`](crate::Postprocessor::set_item_queue)):
+    /// every block claims one after each item it finishes, so a frame with
+    /// the queue on and any item has at least one, and none with it off.
+    pub queued_items: usize,
 }
 
 /// Every buffer one frame uses, and the event that marks its end.
@@ -317,6 +322,7 @@ impl FrameSlot {
             late_rois: counters.late_rois as usize,
             wide_tiles: states.iter().map(|s| u64::from(s.wide)).sum(),
             split_tiles: states.iter().map(|s| u64::from(s.split)).sum(),
+            queued_items: counters.count_queue as usize + counters.write_queue as usize,
             ..ChunkPaths::default()
         };
         for st in states.iter().filter(|s| s.skip == 0 && s.events > 3) {
