@@ -247,8 +247,11 @@ unsafe fn encode(
         let period = column_period(cx.rows);
         let (mut x, mut y) = (lo / cx.rows, lo % cx.rows);
         let mut group = |r: usize| {
-            let k = lo + r as u32 * MASK_ITEMS;
-            if k < hi {
+            // (Compared as an offset: `lo + offset` may pass u32::MAX near
+            // the end of a 2^32-pixel canvas, the group never does.)
+            let offset = r as u32 * MASK_ITEMS;
+            if offset < hi - lo {
+                let k = lo + offset;
                 let n = (hi - k).min(MASK_ITEMS);
                 let fg = fg_bits(fg_sh, k - tile, n);
                 // (With full_height the tops change nothing: the gap is 0.)
