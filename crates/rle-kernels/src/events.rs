@@ -26,9 +26,10 @@ pub fn byte_bits(w: u64) -> u32 {
 }
 
 /// Bits `m * rows` (`0..=MASK_ITEMS`): the column starts of a group whose
-/// first pixel starts a column, in a ROI of `rows` rows. Computed once per
-/// ROI, so [`column_tops`] has no loop (the walk's per-group code then
-/// unrolls, and its per-group values stay in registers).
+/// first pixel starts a column, in a ROI of `rows` rows. The walk computes
+/// it once per tile it encodes, outside its per-group code, so
+/// [`column_tops`] has no loop (the per-group code then unrolls, and its
+/// per-group values stay in registers).
 #[inline(always)]
 pub fn column_period(rows: u32) -> u32 {
     let mut period = 0;
