@@ -2,7 +2,8 @@
 //! `harness = false`). IDs are `{device}_{kernel}/{config}`:
 //!
 //! - `gpu_select_roi`, `gpu_mask_count`, `gpu_mask_reserve`,
-//!   `gpu_mask_write`, `gpu_copy_out`: one kernel's GPU time per frame, from
+//!   `gpu_mask_write` (the last, with the counters' copy to the host): one
+//!   kernel's GPU time per frame, from
 //!   CUDA events recorded between the launches of a real frame
 //!   (`Postprocessor::run_device_profiled`). A kernel cannot be relaunched
 //!   alone on a frame's buffers: count and reserve accumulate into counters

@@ -11,7 +11,7 @@
 #
 #   tar xzf <files_at>/criterion.tgz -C /tmp && cargo xtask bench-table \
 #     --criterion /tmp/criterion --sum \
-#     --groups gpu_select_roi,gpu_mask_count,gpu_mask_reserve,gpu_mask_write,gpu_copy_out
+#     --groups gpu_select_roi,gpu_mask_count,gpu_mask_reserve,gpu_mask_write
 #
 # Timing defaults are shorter than e2e's (0.5 s warm-up, 1 s measurement per kernel and
 # configuration: about 2 minutes in all); RLE_BENCH_* and BENCH_FILTER pass through.

@@ -243,7 +243,15 @@ fn adversarial_shapes_match_the_reference() {
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(configs.len())
             .clamp(2, configs.len());
-        for &(chunk, store, uniform, items, early, wide_events) in &configs[..take] {
+        for (k, &(chunk, store, uniform, items, early, wide_events)) in
+            configs[..take].iter().enumerate()
+        {
+            // Every other configuration chains in rounds of 32 chunks.
+            pp.set_reserve_threads(if k % 2 == 1 {
+                32
+            } else {
+                rle_kernels::abi::DEFAULT_RESERVE_THREADS
+            });
             pp.set_min_chunk_pixels(chunk);
             pp.set_chunk_store_bytes(store);
             pp.set_uniform_groups(uniform);

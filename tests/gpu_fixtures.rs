@@ -44,14 +44,16 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         // Without the chunk store (every chunk evaluated twice), without
         // uniform groups (every pixel evaluated) and without early ROIs
         // (the plan finds every ROI); few items (chunks of many tiles),
-        // wide tiles with more than one event encoded in parts, and the
-        // items strided over instead of queued.
+        // wide tiles with more than one event encoded in parts, the items
+        // strided over instead of queued, and the reserve step in rounds of
+        // 32 chunks.
         pp.set_chunk_store_bytes(0);
         pp.set_uniform_groups(false);
         pp.set_early_rois(false);
         pp.set_item_budget(64);
         pp.set_wide_events(1);
         pp.set_item_queue(false);
+        pp.set_reserve_threads(32);
         pp.poison_buffers().unwrap();
         let twice = pp
             .run(&batch, &case.metas, &case.options)
@@ -69,6 +71,7 @@ fn gpu_reproduces_every_pytorch_fixture_bit_for_bit() {
         pp.set_item_budget(rle_kernels::abi::DEFAULT_ITEM_BUDGET);
         pp.set_wide_events(rle_kernels::abi::DEFAULT_WIDE_EVENTS);
         pp.set_item_queue(true);
+        pp.set_reserve_threads(rle_kernels::abi::DEFAULT_RESERVE_THREADS);
         pp.poison_buffers().unwrap();
         let (got, scores) = pp
             .run_with_scores(&batch, &case.metas, &case.options)

@@ -50,6 +50,11 @@ const QUEUE_OFF_PERIOD: u64 = 11;
 /// chunks are large enough for wide tiles) take each: the default, wide
 /// tiles off, and caps that split most wide tiles into parts.
 const WIDE_EVENTS: [u32; 4] = [rle_kernels::abi::DEFAULT_WIDE_EVENTS, 0, 1, 40];
+/// Threads per block of the reserve step (`Postprocessor::set_reserve_threads`),
+/// frame `i` taking entry `(i % 13) % 4`: 13 is prime to every rotation
+/// here. With 32 a detection of more than 32 chunks chains in several
+/// rounds, with 1024 nearly every one in one.
+const RESERVE_THREADS: [u32; 4] = [rle_kernels::abi::DEFAULT_RESERVE_THREADS, 32, 1024, 96];
 
 /// Whether the selection (`rle_select_roi`) takes its fast path on an image with these scores
 /// (`Q*C` of them): every threshold >= 0 and at most `Q` scores above the
@@ -115,6 +120,7 @@ fn random_frames_gpu_equals_reference() {
             pp.set_wide_events(wide_events);
             let queue = i % QUEUE_OFF_PERIOD != 1;
             pp.set_item_queue(queue);
+            pp.set_reserve_threads(RESERVE_THREADS[(i % 13) as usize % RESERVE_THREADS.len()]);
             pp.set_item_target(
                 ITEM_TARGETS[(i as usize / CHUNK_PIXELS.len()) % ITEM_TARGETS.len()],
             );

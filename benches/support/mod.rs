@@ -58,6 +58,8 @@ pub enum CpuConfigs {
 ///   them from a queue (`set_item_queue`) [1: the queue, the library's default]
 /// - `RLE_BENCH_WIDE_EVENTS`: events a wide tile of the mask passes encodes at once
 ///   (`set_wide_events`; 0: no wide tiles) [the library's default]
+/// - `RLE_BENCH_RESERVE_THREADS`: threads per block of the reserve step
+///   (`set_reserve_threads`) [the library's default]
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where `ours.json` goes.
@@ -86,6 +88,8 @@ pub struct Settings {
     pub uniform: bool,
     /// Events a wide tile encodes at once (`RLE_BENCH_WIDE_EVENTS`).
     pub wide_events: Option<u32>,
+    /// Threads per block of the reserve step (`None`: the library's default).
+    pub reserve_threads: Option<u32>,
     /// Items the mask plan aims at (`RLE_BENCH_ITEM_TARGET`).
     pub item_target: Option<u32>,
     /// Largest chunk the target asks for (`RLE_BENCH_MAX_CHUNK_PIXELS`).
@@ -141,6 +145,7 @@ impl Settings {
             store_bytes: env_count("RLE_BENCH_STORE_BYTES", "a byte count"),
             uniform: env_on("RLE_BENCH_UNIFORM"),
             wide_events: env_count("RLE_BENCH_WIDE_EVENTS", "an event count"),
+            reserve_threads: env_count("RLE_BENCH_RESERVE_THREADS", "a thread count"),
             item_target: env_count("RLE_BENCH_ITEM_TARGET", "an item count"),
             max_chunk_pixels: env_count("RLE_BENCH_MAX_CHUNK_PIXELS", "a pixel count"),
             item_queue: env_on("RLE_BENCH_ITEM_QUEUE"),
@@ -177,6 +182,7 @@ impl Settings {
             "store_bytes": self.store_bytes,
             "uniform": self.uniform,
             "wide_events": self.wide_events,
+            "reserve_threads": self.reserve_threads,
             "item_target": self.item_target,
             "max_chunk_pixels": self.max_chunk_pixels,
             "item_queue": self.item_queue,
@@ -255,6 +261,10 @@ pub fn open_gpu(
             if let Some(events) = s.wide_events {
                 pp.set_wide_events(events);
                 println!("wide tiles: {events} events at once (0: off)");
+            }
+            if let Some(threads) = s.reserve_threads {
+                pp.set_reserve_threads(threads);
+                println!("reserve step: {threads} threads per block");
             }
             if !s.uniform {
                 pp.set_uniform_groups(false);

@@ -2,7 +2,7 @@
 //!
 //! - GPU: each frame is uploaded once (`Postprocessor::upload`), then every sample
 //!   is one `run_device` call on inputs already in device memory (the zero-copy path
-//!   a TensorRT or PyTorch user takes): parameter upload, five kernel launches,
+//!   a TensorRT or PyTorch user takes): parameter upload, four kernel launches,
 //!   one stream synchronization and the results assembled on the host.
 //! - CPU: every sample is one `rle_cpu::postprocess` call: the sparse CPU path the
 //!   post-processor falls back to, equal to `rle_reference::postprocess` (rayon threads).
@@ -122,7 +122,7 @@ pub fn bench(cfg: BenchConfig) -> Result<()> {
         writeln!(
             s,
             "  device-input path: inputs uploaded once; a sample is one run_device call \
-             (parameter upload, 6 kernel launches, 1 sync, results assembled on the host)"
+             (parameter upload, 4 kernel launches, 1 sync, results assembled on the host)"
         )?;
         line(&mut s, gpu_passes, cfg.warmup, &sum, images)?;
     } else {

@@ -53,3 +53,16 @@ pub fn fence_gpu() {
     // SAFETY: a memory barrier; no operands.
     unsafe { asm!("membar.gl;") }
 }
+
+/// Asks for the 128-byte line holding `p` in this SM's L1 cache
+/// (`prefetch.global.L1`), without waiting: a hint that a later load will
+/// want it. Changes no value.
+///
+/// # Safety
+/// `p` points into global memory (a prefetch of an invalid address is
+/// ignored by the hardware, but the pointer must still be a global one).
+#[inline(always)]
+pub unsafe fn prefetch_l1(p: *const u8) {
+    // SAFETY: a cache hint; the caller's contract.
+    unsafe { asm!("prefetch.global.L1 [{p}];", p = in(reg64) p) }
+}

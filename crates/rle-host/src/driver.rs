@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use cudarc::driver::{result, sys, CudaContext};
 use rle_kernels::abi::{
-    KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE, KERNEL_SELECT_ROI,
-    KERNEL_SNAPSHOT, KERNEL_WIDEN, MASK_THREADS,
+    KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE, KERNEL_SELECT_ROI, KERNEL_SNAPSHOT,
+    KERNEL_WIDEN, MASK_THREADS,
 };
 
 use crate::bundle;
@@ -47,11 +47,13 @@ pub(crate) struct Gpu {
     pub(crate) mask_count: sys::CUfunction,
     pub(crate) mask_reserve: sys::CUfunction,
     pub(crate) mask_write: sys::CUfunction,
-    pub(crate) copy_out: sys::CUfunction,
     pub(crate) widen: sys::CUfunction,
     pub(crate) snapshot: sys::CUfunction,
     /// Blocks of the persistent item kernels: as many as are resident at once.
     pub(crate) item_blocks: u32,
+    /// Threads per block of `rle_mask_reserve` (a multiple of 32, at most
+    /// `RESERVE_THREADS`; `Postprocessor::set_reserve_threads`).
+    pub(crate) reserve_threads: u32,
     pub(crate) info: DeviceInfo,
 }
 
@@ -77,10 +79,10 @@ impl Gpu {
             mask_count,
             mask_reserve: function(KERNEL_MASK_RESERVE)?,
             mask_write,
-            copy_out: function(KERNEL_COPY_OUT)?,
             widen: function(KERNEL_WIDEN)?,
             snapshot: function(KERNEL_SNAPSHOT)?,
             item_blocks,
+            reserve_threads: rle_kernels::abi::DEFAULT_RESERVE_THREADS,
             ctx,
             module,
             info,

@@ -5,8 +5,9 @@
 //!
 //! Launch order: (`rle_widen` for half-precision logits or boxes), select
 //! with the ROIs, count, reserve, write, (`rle_snapshot` and the caller's
-//! inputs-consumed event, for deferred frames), copy-out, then the slot's
-//! `done` event. After the write pass nothing reads the caller's buffers
+//! inputs-consumed event, for deferred frames), then the slot's `done`
+//! event. The reserve and write passes put the records, strings and counters
+//! into mapped memory themselves, so no copy-out follows. After the write pass nothing reads the caller's buffers
 //! again, except the arena-overflow rerun, which reads the snapshot when the
 //! caller was told the inputs were consumed.
 
@@ -75,7 +76,7 @@ pub(crate) unsafe fn enqueue(
     let stream = how.stream;
     let mark = |i: usize| how.profile.map_or(Ok(()), |e| e.mark(i, stream));
     slot.tables.upload(stream)?;
-    plan.frame.chars_capacity = slot.chars.bytes().min(u32::MAX as usize) as u32;
+    plan.frame.chars_capacity = slot.chars_capacity();
     plan.frame.min_chunk_pixels = how.min_chunk_pixels;
     // SAFETY: staging and blob hold `layout.end` bytes (reserve).
     unsafe {
@@ -142,8 +143,6 @@ pub(crate) unsafe fn enqueue(
             result::event::record(ev.cu(), stream).call("cuEventRecord(inputs consumed)")?;
             read.2 = slot.snapshot.ptr();
         }
-        launch::copy_out(gpu, stream, &plan.frame, &bufs)?;
-        mark(5)?;
         result::event::record(slot.done, stream).call("cuEventRecord(done)")?;
     }
     Ok(Pending { plan, layout, read })
@@ -181,9 +180,8 @@ pub(crate) fn finish(
                 got: c.chars_used,
             });
         }
-        slot.chars.ensure(need)?;
-        slot.out_chars.ensure(slot.chars.bytes())?;
-        p.plan.frame.chars_capacity = slot.chars.bytes().min(u32::MAX as usize) as u32;
+        slot.grow_chars(need)?;
+        p.plan.frame.chars_capacity = slot.chars_capacity();
         let bufs = slot.buffers(&p.layout, p.read);
         // SAFETY: as in `enqueue`; the masks read are the caller's (still
         // valid by contract) or the slot's snapshot. The arena counters are
@@ -193,7 +191,6 @@ pub(crate) fn finish(
                 .call("cuMemsetD8Async")?;
             launch::mask_reserve(gpu, rerun_stream, &p.plan.frame, &bufs)?;
             launch::mask_write(gpu, rerun_stream, &p.plan.frame, &bufs)?;
-            launch::copy_out(gpu, rerun_stream, &p.plan.frame, &bufs)?;
             result::stream::synchronize(rerun_stream).call("cuStreamSynchronize")?;
         }
         let again = slot.counters_now();
@@ -202,7 +199,7 @@ pub(crate) fn finish(
             // counted), but never slice past what the kernels wrote.
             return Err(Error::Limit {
                 what: "COCO string arena after growing (bytes)".into(),
-                limit: slot.chars.bytes() as u64,
+                limit: u64::from(slot.chars_capacity()),
                 got: again.chars_used,
             });
         }

@@ -110,6 +110,8 @@ pub(crate) struct FrameSlot {
     scores: DeviceBuffer,
     dets: DeviceBuffer,
     det_count: DeviceBuffer,
+    /// The device arena: the reserve step's boundary characters (as large
+    /// as `out_chars`, same offsets), copied there by the write pass.
     pub(crate) chars: DeviceBuffer,
     /// Each query's ROI, found beside the selection (`rle_select_roi`).
     query_rois: DeviceBuffer,
@@ -125,6 +127,8 @@ pub(crate) struct FrameSlot {
     out_dets: MappedHost,
     out_det_count: MappedHost,
     out_counters: MappedHost,
+    /// The COCO string arena. The reserve and write passes write the strings
+    /// here directly (mapped pinned memory), so no copy-out follows.
     pub(crate) out_chars: MappedHost,
     /// Recorded after the frame's last launch.
     pub(crate) done: sys::CUevent,
@@ -189,8 +193,7 @@ impl FrameSlot {
         self.det_count.ensure(f.batch as usize * 4)?;
         self.out_det_count.ensure(f.batch as usize * 4)?;
         self.out_counters.ensure(size_of::<FrameCounters>())?;
-        self.chars.ensure(INITIAL_CHARS)?;
-        self.out_chars.ensure(self.chars.bytes())?;
+        self.grow_chars(INITIAL_CHARS)?;
         Ok(())
     }
 
@@ -222,7 +225,23 @@ impl FrameSlot {
         }
     }
 
-    /// The counters the frame's copy-out left in mapped memory.
+    /// Grows both string arenas to at least `bytes` (the slot is idle).
+    pub(crate) fn grow_chars(&mut self, bytes: usize) -> Result<()> {
+        self.chars.ensure(bytes)?;
+        self.out_chars.ensure(self.chars.bytes())?;
+        Ok(())
+    }
+
+    /// Bytes both string arenas hold (the kernels' `chars_capacity`).
+    pub(crate) fn chars_capacity(&self) -> u32 {
+        self.chars
+            .bytes()
+            .min(self.out_chars.capacity())
+            .min(u32::MAX as usize) as u32
+    }
+
+    /// The counters the frame's write pass (its last block) left in mapped
+    /// memory.
     pub(crate) fn counters_now(&self) -> FrameCounters {
         let raw = self.out_counters.bytes(size_of::<FrameCounters>());
         // SAFETY: FrameCounters is plain data and `raw` holds one (unaligned read).
@@ -239,7 +258,7 @@ impl FrameSlot {
             .bytes(f.batch as usize * f.queries as usize * size_of::<DetRecord>());
         let chars = self
             .out_chars
-            .bytes((c.chars_used as usize).min(self.chars.bytes()));
+            .bytes((c.chars_used as usize).min(self.chars_capacity() as usize));
         (0..f.batch as usize)
             .map(|b| {
                 let n = u32::from_le_bytes(counts[b * 4..b * 4 + 4].try_into().expect("4 bytes"))
@@ -297,7 +316,7 @@ impl FrameSlot {
     /// Which way the write pass took for each chunk of the slot's last frame
     /// (test support: reads the item count and the chunk states back).
     pub(crate) fn chunk_paths(&self) -> Result<ChunkPaths> {
-        // The copy-out left the frame's counters in mapped memory.
+        // The write pass's last block left the frame's counters in mapped memory.
         let counters = self.counters_now();
         let items = counters.items as usize;
         let mut states = vec![ChunkState::default(); items];

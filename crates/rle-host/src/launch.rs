@@ -6,8 +6,7 @@ use std::ffi::c_void;
 
 use cudarc::driver::sys;
 use rle_kernels::abi::{
-    FrameParams, CONVERT_BLOCKS, CONVERT_THREADS, COPY_BLOCKS, COPY_THREADS, MASK_THREADS,
-    RESERVE_THREADS, SELECT_THREADS,
+    FrameParams, CONVERT_BLOCKS, CONVERT_THREADS, MASK_THREADS, SELECT_THREADS,
 };
 
 use crate::driver::Gpu;
@@ -22,13 +21,10 @@ const SELECT_ROI_ARGS: usize = 17;
 const MASK_COUNT_ARGS: usize = 10;
 
 /// Arguments of `rle_mask_reserve` (checked against the bundle by a test).
-const MASK_RESERVE_ARGS: usize = 8;
+const MASK_RESERVE_ARGS: usize = 11;
 
 /// Arguments of `rle_mask_write` (checked against the bundle by a test).
-const MASK_WRITE_ARGS: usize = 11;
-
-/// Arguments of `rle_copy_out` (checked against the bundle by a test).
-const COPY_OUT_ARGS: usize = 9;
+const MASK_WRITE_ARGS: usize = 13;
 
 /// Arguments of `rle_widen` (checked against the bundle by a test).
 const WIDEN_ARGS: usize = 4;
@@ -50,6 +46,8 @@ pub(crate) struct FrameBuffers {
     pub(crate) dets: u64,
     pub(crate) det_count: u64,
     pub(crate) counters: u64,
+    /// The device arena: the reserve step's boundary characters, copied to
+    /// `host_chars` by the write pass.
     pub(crate) chars: u64,
     pub(crate) query_rois: u64,
     pub(crate) rois: u64,
@@ -60,6 +58,8 @@ pub(crate) struct FrameBuffers {
     pub(crate) host_dets: u64,
     pub(crate) host_det_count: u64,
     pub(crate) host_counters: u64,
+    /// The string arena the results are read from (mapped host memory,
+    /// as large as `chars`), written by the kernels directly.
     pub(crate) host_chars: u64,
 }
 
@@ -185,14 +185,18 @@ pub(crate) unsafe fn mask_reserve(
         arg(&b.chunks),
         arg(&b.chars),
         arg(&b.counters),
+        arg(&b.host_dets),
+        arg(&b.host_det_count),
+        arg(&b.host_chars),
     ];
-    // SAFETY: matches `rle_mask_reserve`'s signature; chars holds
-    // `frame.chars_capacity` bytes.
+    // SAFETY: matches `rle_mask_reserve`'s signature; chars and host_chars
+    // hold `frame.chars_capacity` bytes each; the host records are mapped
+    // and sized for `B*Q` records and `B` counts.
     unsafe {
         go(
             gpu.mask_reserve,
             (frame.queries, frame.batch, 1),
-            RESERVE_THREADS,
+            gpu.reserve_threads,
             stream,
             &mut params,
             "cuLaunchKernel(rle_mask_reserve)",
@@ -200,10 +204,13 @@ pub(crate) unsafe fn mask_reserve(
     }
 }
 
-/// `rle_mask_write`: the same persistent grid as [`mask_count`].
+/// `rle_mask_write`: the same persistent grid as [`mask_count`]; its last
+/// block copies the counters out, so this is the frame's last launch.
 ///
 /// # Safety
-/// As for [`select_roi`]; `rle_mask_reserve` ran before on the same stream.
+/// As for [`select_roi`]; `rle_mask_reserve` ran before on the same stream
+/// (and on a rerun, the arena counters, `write_done` among them, were
+/// cleared since).
 pub(crate) unsafe fn mask_write(
     gpu: &Gpu,
     stream: sys::CUstream,
@@ -222,10 +229,13 @@ pub(crate) unsafe fn mask_write(
         arg(&b.chunk_store),
         arg(&b.chars),
         arg(&b.counters),
+        arg(&b.host_chars),
+        arg(&b.host_counters),
     ];
     // SAFETY: matches `rle_mask_write`'s signature; the reserve step bounded
     // every chunk's output inside the arena (or marked it skipped); the
-    // store is the one `mask_count` filled for this frame.
+    // store is the one `mask_count` filled for this frame; `host_counters`
+    // is mapped and holds one record.
     unsafe {
         go(
             gpu.mask_write,
@@ -234,41 +244,6 @@ pub(crate) unsafe fn mask_write(
             stream,
             &mut params,
             "cuLaunchKernel(rle_mask_write)",
-        )
-    }
-}
-
-/// `rle_copy_out`: a fixed small grid.
-///
-/// # Safety
-/// As for [`select_roi`]; the host buffers are mapped and sized like their
-/// device counterparts.
-pub(crate) unsafe fn copy_out(
-    gpu: &Gpu,
-    stream: sys::CUstream,
-    frame: &FrameParams,
-    b: &FrameBuffers,
-) -> Result<()> {
-    let mut params: [*mut c_void; COPY_OUT_ARGS] = [
-        arg(frame),
-        arg(&b.dets),
-        arg(&b.det_count),
-        arg(&b.counters),
-        arg(&b.chars),
-        arg(&b.host_dets),
-        arg(&b.host_det_count),
-        arg(&b.host_counters),
-        arg(&b.host_chars),
-    ];
-    // SAFETY: matches `rle_copy_out`'s signature; sizes per the contract.
-    unsafe {
-        go(
-            gpu.copy_out,
-            (COPY_BLOCKS, 1, 1),
-            COPY_THREADS,
-            stream,
-            &mut params,
-            "cuLaunchKernel(rle_copy_out)",
         )
     }
 }
@@ -334,8 +309,8 @@ pub(crate) unsafe fn snapshot(
 mod tests {
     use super::*;
     use rle_kernels::abi::{
-        KERNEL_COPY_OUT, KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE,
-        KERNEL_SELECT_ROI, KERNEL_SNAPSHOT, KERNEL_WIDEN,
+        KERNEL_MASK_COUNT, KERNEL_MASK_RESERVE, KERNEL_MASK_WRITE, KERNEL_SELECT_ROI,
+        KERNEL_SNAPSHOT, KERNEL_WIDEN,
     };
 
     /// A launch passing fewer or more arguments than the kernel declares
@@ -349,7 +324,6 @@ mod tests {
             (KERNEL_MASK_COUNT, MASK_COUNT_ARGS),
             (KERNEL_MASK_RESERVE, MASK_RESERVE_ARGS),
             (KERNEL_MASK_WRITE, MASK_WRITE_ARGS),
-            (KERNEL_COPY_OUT, COPY_OUT_ARGS),
         ] {
             let params = crate::bundle::params(kernel).expect("entry in the bundle");
             assert_eq!(params.len(), args, "{kernel}: {params:?}");

@@ -2,9 +2,10 @@
 //! masks out, on the GPU, identical to `rle_reference`.
 //!
 //! A frame is: one host→device copy of the parameter blob (and of the inputs,
-//! when they come from host memory), five kernel launches (select with the
-//! ROIs, count, reserve, write, copy-out) and one wait for the frame's completion event;
-//! then the host reads the results from mapped pinned memory (`frame.rs`).
+//! when they come from host memory), four kernel launches (select with the
+//! ROIs, count, reserve, write; the last two write the results into mapped
+//! pinned memory themselves) and one wait for the frame's completion event;
+//! then the host reads the results from that memory (`frame.rs`).
 //! Each frame in flight owns a slot of buffers (`frame_slot.rs`), so up to
 //! [`Config::max_in_flight`] frames can be enqueued with
 //! [`Postprocessor::submit_device`] before any is collected. If the COCO string
@@ -28,7 +29,7 @@ use crate::profile::{KernelTimes, StageEvents};
 use rle_kernels::abi::{
     FrameCounters, DEFAULT_CHUNK_PIXELS, DEFAULT_CHUNK_STORE_BYTES, DEFAULT_ITEM_BUDGET,
     DEFAULT_MAX_CHUNK_PIXELS, DEFAULT_WIDE_EVENTS, MASK_ITEM_BUDGET, MAX_CHUNK_STORE_BYTES,
-    WIDE_EVENT_CAP,
+    RESERVE_THREADS, WIDE_EVENT_CAP,
 };
 
 /// Rounds of the item passes' grid the default item target asks for
@@ -668,6 +669,20 @@ impl Postprocessor {
     pub fn set_item_queue(&mut self, on: bool) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.item_queue = on;
+        }
+    }
+
+    /// Sets the threads per block of the reserve step (`rle_mask_reserve`;
+    /// default [`DEFAULT_RESERVE_THREADS`](rle_kernels::abi::DEFAULT_RESERVE_THREADS)),
+    /// rounded down to a multiple of 32 and clamped to
+    /// `32..=`[`RESERVE_THREADS`]. Each round of a detection's chain takes
+    /// that many chunks, so fewer threads mean quicker rounds but more of
+    /// them. Results never depend on it: tests
+    /// rotate it (down to 32, so detections of many chunks chain in several
+    /// rounds), benches compare. No effect on the CPU backend.
+    pub fn set_reserve_threads(&mut self, threads: u32) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.gpu.reserve_threads = (threads / 32 * 32).clamp(32, RESERVE_THREADS);
         }
     }
 

@@ -24,20 +24,18 @@ pub enum Kernel {
     MaskCount,
     /// `rle_mask_reserve`: chains each detection's chunks, reserves its string.
     MaskReserve,
-    /// `rle_mask_write`: pass 2 over the items (the characters).
+    /// `rle_mask_write`: pass 2 over the items (the characters), its last
+    /// block copying the counters out.
     MaskWrite,
-    /// `rle_copy_out`: results into mapped host memory.
-    CopyOut,
 }
 
 impl Kernel {
     /// Every kernel, in launch order.
-    pub const ALL: [Kernel; 5] = [
+    pub const ALL: [Kernel; 4] = [
         Kernel::SelectRoi,
         Kernel::MaskCount,
         Kernel::MaskReserve,
         Kernel::MaskWrite,
-        Kernel::CopyOut,
     ];
 
     /// Short name for benchmark IDs (`select_roi`, `mask_count`, ...).
@@ -47,7 +45,6 @@ impl Kernel {
             Kernel::MaskCount => "mask_count",
             Kernel::MaskReserve => "mask_reserve",
             Kernel::MaskWrite => "mask_write",
-            Kernel::CopyOut => "copy_out",
         }
     }
 
@@ -58,11 +55,11 @@ impl Kernel {
 
 /// GPU time of each kernel of one frame (from the event before its launch
 /// to the event after it, so a launch gap on the GPU counts to the kernel
-/// that waited). When the string arena had to grow, the rerun of reserve,
-/// write and copy-out is not included: these are the first pass's times.
+/// that waited). When the string arena had to grow, the rerun of reserve
+/// and write is not included: these are the first pass's times.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct KernelTimes {
-    gpu: [Duration; 5],
+    gpu: [Duration; 4],
 }
 
 impl KernelTimes {
@@ -82,7 +79,7 @@ impl KernelTimes {
 /// themselves are the family-independent `toolkit::events::EventSet`.
 #[derive(Debug)]
 pub(crate) struct StageEvents {
-    events: EventSet<6>,
+    events: EventSet<5>,
 }
 
 impl StageEvents {
@@ -123,13 +120,7 @@ mod tests {
         let names: Vec<_> = Kernel::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(
             names,
-            [
-                "select_roi",
-                "mask_count",
-                "mask_reserve",
-                "mask_write",
-                "copy_out"
-            ]
+            ["select_roi", "mask_count", "mask_reserve", "mask_write"]
         );
         for (i, k) in Kernel::ALL.iter().enumerate() {
             assert_eq!(k.index(), i);

@@ -15,12 +15,13 @@ pub const KERNEL_SELECT_ROI: &str = "rle_select_roi";
 pub const KERNEL_MASK_COUNT: &str = "rle_mask_count";
 /// Entry point: per detection, chain its chunks, reserve the string's arena
 /// space and write the characters that straddle chunk boundaries (run again
-/// when the strings did not fit the arena).
+/// when the strings did not fit the arena); the detection records and
+/// counts go to mapped host memory.
 pub const KERNEL_MASK_RESERVE: &str = "rle_mask_reserve";
-/// Entry point: per item, evaluate again and write its characters.
+/// Entry point: per item, write its characters (copied from the chunk store
+/// or evaluated again); the last block copies the frame's counters to mapped
+/// host memory.
 pub const KERNEL_MASK_WRITE: &str = "rle_mask_write";
-/// Entry point: copies the frame's results into mapped pinned host memory.
-pub const KERNEL_COPY_OUT: &str = "rle_copy_out";
 /// Entry point: f16/bf16 logits or boxes widened exactly to f32.
 pub const KERNEL_WIDEN: &str = "rle_widen";
 /// Entry point: copies the mask logits when the string arena overflowed
@@ -31,12 +32,11 @@ pub const CONVERT_THREADS: u32 = 256;
 /// See [`CONVERT_THREADS`].
 pub const CONVERT_BLOCKS: u32 = 264;
 /// Every entry point the PTX bundle must contain.
-pub const KERNELS: [&str; 7] = [
+pub const KERNELS: [&str; 6] = [
     KERNEL_SELECT_ROI,
     KERNEL_MASK_COUNT,
     KERNEL_MASK_RESERVE,
     KERNEL_MASK_WRITE,
-    KERNEL_COPY_OUT,
     KERNEL_WIDEN,
     KERNEL_SNAPSHOT,
 ];
@@ -48,11 +48,21 @@ pub const SELECT_THREADS: u32 = 1024;
 pub const MAX_QUERIES: u32 = 2048;
 /// Threads per block of every mask kernel but the reserve step.
 pub const MASK_THREADS: u32 = 256;
-/// Threads per block of `rle_mask_reserve`: one chunk per thread and round,
-/// so a detection of up to this many chunks is chained in one round. With
-/// 256 the largest detection's rounds were the step's cost (measured:
-/// docs/BENCHMARKS.md, issue 13, second round).
+/// Most threads per block of `rle_mask_reserve` (its shared arrays hold one
+/// round of this many chunk states): one chunk per thread and round, so a
+/// detection of up to `ntid()` chunks is chained in one round. The kernel
+/// works with any multiple of 32 up to this; the host launches
+/// [`DEFAULT_RESERVE_THREADS`] unless told otherwise
+/// (`Postprocessor::set_reserve_threads`).
 pub const RESERVE_THREADS: u32 = 1024;
+/// Threads per block the host launches `rle_mask_reserve` with by default.
+/// Fewer threads make each round's scans and barriers quicker, more make
+/// fewer rounds for a detection of many chunks (with 256 and the item plans
+/// of the second round, the largest detection's rounds were the step's
+/// cost; with the item target's plans, 256 and 512 were quicker than 1024
+/// at the centre, and 512 the quickest at 4K: docs/BENCHMARKS.md, issue 13,
+/// second and seventh rounds).
+pub const DEFAULT_RESERVE_THREADS: u32 = 512;
 /// Canvas pixels each mask thread evaluates per tile.
 pub const MASK_ITEMS: u32 = 8;
 /// Pixels one mask block walks per tile.
@@ -111,10 +121,6 @@ pub const MAX_REGISTERS: [(&str, u32); 4] = [
     (KERNEL_MASK_WRITE, 64),
     (KERNEL_MASK_RESERVE, 64),
 ];
-/// Threads per block and blocks of `rle_copy_out`.
-pub const COPY_THREADS: u32 = 256;
-/// Blocks of `rle_copy_out`.
-pub const COPY_BLOCKS: u32 = 32;
 
 /// `FrameParams::mask_dtype` values.
 pub mod dtype {
@@ -390,6 +396,10 @@ pub struct ChunkState {
     /// Tiles (wide or not) whose events were more than they could encode at
     /// once (`wide_events`, `WIDE_EVENT_CAP`) and were encoded in parts.
     pub split: u32,
+    /// Bytes of the characters of the chunk's first events, which the
+    /// reserve step wrote into the device arena just before `out`; the
+    /// write pass copies them to the host arena with the chunk's own.
+    pub lead: u32,
 }
 
 /// Frame-level counters written by the kernels. The host uploads them
@@ -407,6 +417,9 @@ pub struct FrameCounters {
     /// Items `rle_mask_write`'s blocks took from the queue
     /// (`FrameParams::item_queue`), past the first one each.
     pub write_queue: u32,
+    /// Blocks of `rle_mask_write` finished (the last one copies these
+    /// counters to mapped host memory).
+    pub write_done: u32,
     /// Blocks of `rle_select_roi` finished (the last one plans the items).
     pub roi_done: u32,
     /// Items of the frame (set by `rle_select_roi`'s last block).
@@ -418,18 +431,21 @@ pub struct FrameCounters {
     /// Items `rle_mask_count`'s blocks took from the queue, past the first
     /// one each.
     pub count_queue: u32,
+    /// Unused (keeps the record free of padding bytes).
+    pub _pad: u32,
 }
 
 /// Bytes of [`FrameCounters`] the host clears before rerunning the reserve
-/// and write passes (`chars_used`, `overflowed` and `write_queue`; the item
-/// plan stays).
-pub const COUNTERS_RESET_BYTES: usize = 16;
+/// and write passes (`chars_used`, `overflowed`, `write_queue` and
+/// `write_done`; the item plan stays).
+pub const COUNTERS_RESET_BYTES: usize = 20;
+const _: () = assert!(core::mem::offset_of!(FrameCounters, write_done) + 4 == COUNTERS_RESET_BYTES);
 
 const _: () = assert!(core::mem::size_of::<FrameParams>() == 88);
 const _: () = assert!(core::mem::size_of::<ImageParams>() == 116);
 const _: () = assert!(core::mem::size_of::<TapSpan>() == 8);
 const _: () = assert!(core::mem::size_of::<DetRecord>() == 48);
-const _: () = assert!(core::mem::size_of::<FrameCounters>() == 32);
-const _: () = assert!(core::mem::size_of::<ChunkState>() == 68);
+const _: () = assert!(core::mem::size_of::<FrameCounters>() == 40);
+const _: () = assert!(core::mem::size_of::<ChunkState>() == 72);
 const _: () = assert!(core::mem::size_of::<MaskRoi>() == 32);
 const _: () = assert!(core::mem::align_of::<ImageParams>() == 4);

@@ -56,27 +56,27 @@ pub fn chunk_range(total: u32, chunks: u32, c: u32) -> (u32, u32) {
 
 /// Coded values (SPEC §4.2) of a chunk's first `n ≤ 3` events `first`, the
 /// chunk's first event having global index `g` and `prev` holding the three
-/// events before it, newest first (0 where the index would be negative).
+/// events before it, newest first (0 where the index would be negative);
+/// 0 past the `n`-th.
+///
+/// Written with constant indices only: on the device an array indexed by a
+/// loop the compiler keeps rolled lives in local memory (the reserve step had
+/// a 152-byte stack frame, docs/BENCHMARKS.md, seventh round).
 #[inline(always)]
 pub fn boundary_values(g: u32, prev: [u32; 3], first: [u32; 3], n: u32) -> [i64; 3] {
-    // e(m) = event g + m for m in -3..=2.
-    let e = |m: i32| -> u32 {
-        if m >= 0 {
-            first[m as usize]
+    // e[m + 3] = event g + m for m in -3..=2.
+    let e = [prev[2], prev[1], prev[0], first[0], first[1], first[2]];
+    let g = u64::from(g);
+    let value = |i: usize| -> i64 {
+        let count = e[i + 3].wrapping_sub(e[i + 2]);
+        let two_back = e[i + 1].wrapping_sub(e[i]);
+        if (i as u32) < n {
+            coded_value(g + i as u64, count, two_back)
         } else {
-            prev[(-m - 1) as usize]
+            0
         }
     };
-    let mut out = [0i64; 3];
-    for (i, o) in out.iter_mut().enumerate().take(n.min(3) as usize) {
-        let m = i as i32;
-        *o = coded_value(
-            u64::from(g) + i as u64,
-            e(m).wrapping_sub(e(m - 1)),
-            e(m - 2).wrapping_sub(e(m - 3)),
-        );
-    }
-    out
+    [value(0), value(1), value(2)]
 }
 
 /// Event `j` of a run of chunks, `j` counted from the run's first event and

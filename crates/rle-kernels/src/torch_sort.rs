@@ -93,6 +93,46 @@ pub const STAGES: [(usize, Option<usize>); 15] = [
     (1, None),
 ];
 
+/// Bits per stage in [`STRIDE_LOG2`] and [`SIZE_LOG2`].
+const STAGE_BITS: usize = 3;
+
+/// [`STAGES`] packed into two integer constants, `STAGE_BITS` per stage:
+/// the stride's log2 (`strides`) or the size's log2, 0 for `None` (sizes
+/// are at least 2).
+const fn pack(strides: bool) -> u64 {
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < STAGES.len() {
+        let (stride, size) = STAGES[i];
+        let v = match (strides, size) {
+            (true, _) => stride.trailing_zeros(),
+            (false, Some(size)) => size.trailing_zeros(),
+            (false, None) => 0,
+        };
+        bits |= (v as u64) << (STAGE_BITS * i);
+        i += 1;
+    }
+    bits
+}
+
+/// Each stage's stride, log2, `STAGE_BITS` per stage.
+const STRIDE_LOG2: u64 = pack(true);
+/// Each stage's size, log2 (0: `None`), `STAGE_BITS` per stage.
+const SIZE_LOG2: u64 = pack(false);
+const _: () = assert!(STAGES.len() * STAGE_BITS <= 64);
+
+/// Stage `i` of [`STAGES`], computed from two immediates. The device loop
+/// uses this instead of indexing the table: LLVM keeps the loop rolled and
+/// puts an indexed table in global memory, where each stage waited for a
+/// dependent load (about 5 µs of the selection's 15 µs at the centre,
+/// docs/BENCHMARKS.md, seventh round).
+#[inline(always)]
+pub fn stage(i: usize) -> (usize, Option<usize>) {
+    let field = |bits: u64| ((bits >> (STAGE_BITS * i)) & 7) as u32;
+    let size = field(SIZE_LOG2);
+    (1 << field(STRIDE_LOG2), (size != 0).then(|| 1 << size))
+}
+
 /// The same network from one slot's point of view (a warp lane per slot,
 /// the partner's slot fetched with a shuffle): whether slot `lane` takes its
 /// partner `lane ^ stride`'s entry at this stage. Both slots of a pair
@@ -191,5 +231,12 @@ mod tests {
             stride /= 2;
         }
         assert_eq!(stages, STAGES);
+    }
+
+    #[test]
+    fn packed_stages_are_the_table() {
+        for (i, &st) in STAGES.iter().enumerate() {
+            assert_eq!(stage(i), st, "stage {i}");
+        }
     }
 }

@@ -19,14 +19,14 @@
 //! bitonic network that permutes ties, replayed here (`torch_sort`).
 
 use super::{
-    block_exclusive_scan, ntid, shared_bytes, shfl_idx, shfl_xor, sync, tid,
+    block_exclusive_scan, ntid, prefetch_l1, shared_bytes, shfl_idx, shfl_xor, sync, tid,
     warp_aggregated_increment, warp_append, warp_min,
 };
 use crate::abi::{DetRecord, FrameParams, ImageParams, MAX_QUERIES};
 use crate::boxes::box_xyxy;
 use crate::fp::sigmoid_cuda;
 use crate::keys::{key_score, ranks_before, score_key};
-use crate::torch_sort::{takes_partner, Slot, SMALL_SORT_SIZE, STAGES};
+use crate::torch_sort::{stage, takes_partner, Slot, SMALL_SORT_SIZE, STAGES};
 
 const HIST: usize = 0; // 256 u32
 const SCAN: usize = 256; // 32 u32
@@ -51,17 +51,40 @@ fn warp_small_sort(lane: u32, key: f32, valid: bool) -> u32 {
         val: lane,
         valid,
     };
-    for (stride, size) in STAGES {
+    // One stage: the partner's slot in two shuffles (the value is a lane
+    // index, so the valid flag rides in its top bit).
+    let mut step = |i: usize| {
+        let (stride, size) = stage(i);
         let m = stride as u32;
+        let packed = shfl_xor(me.val | (u32::from(me.valid) << 31), m);
         let theirs = Slot {
             key: f32::from_bits(shfl_xor(me.key.to_bits(), m)),
-            val: shfl_xor(me.val, m),
-            valid: shfl_xor(u32::from(me.valid), m) != 0,
+            val: packed & !(1 << 31),
+            valid: packed >> 31 != 0,
         };
         if takes_partner(lane as usize, stride, size, me, theirs) {
             me = theirs;
         }
-    }
+    };
+    // Written out so every stage's stride and size are constants: as a loop
+    // the 15 stages stayed rolled (1.8 µs of the selection at the centre,
+    // docs/BENCHMARKS.md, seventh round).
+    const _: () = assert!(STAGES.len() == 15);
+    step(0);
+    step(1);
+    step(2);
+    step(3);
+    step(4);
+    step(5);
+    step(6);
+    step(7);
+    step(8);
+    step(9);
+    step(10);
+    step(11);
+    step(12);
+    step(13);
+    step(14);
     me.val
 }
 
@@ -137,11 +160,32 @@ pub(super) unsafe fn select_image(
     // SAFETY (whole body): indices stay below the sizes in the contract above;
     // shared indices stay below WORDS; barriers are reached by every thread.
     unsafe {
-        // Pass 0: scores, keys, histogram of the top byte.
-        let mut i = t;
-        while i < 256 {
-            *s(HIST + i as usize) = 0;
-            i += nt;
+        // Pass 0: scores and the candidates above the cut (the fast path's
+        // winners). The keys and the histogram only the radix select needs
+        // are made by its own first pass: pass 0 runs on every frame, and
+        // these were half of its per-entry work.
+        // Logits come from DRAM: BATCH loads in flight per thread before any
+        // is used (a dependent load per step was most of this pass). BATCH
+        // covers Q×C = 100×91 in one round at 1024 threads, and the first
+        // round's loads are issued before the cut's, so their latencies overlap.
+        const BATCH: u32 = 12;
+        let load = |f0: u32| -> [f32; BATCH as usize] {
+            let mut x = [0f32; BATCH as usize];
+            for (u, x) in x.iter_mut().enumerate() {
+                let f = f0 + u as u32 * nt;
+                if f < n {
+                    // f < n = Q*C: inside image b's logits.
+                    *x = *logits.add(base + f as usize);
+                }
+            }
+            x
+        };
+        let mut x = load(t);
+        // The boxes are read at the end, for the kept detections: their
+        // lines asked for now, so that read finds them in L1, not DRAM.
+        let box_bytes = frame.queries * 16;
+        if t * 128 < box_bytes {
+            prefetch_l1(boxes.add((b * frame.queries * 4 + t * 32) as usize).cast());
         }
         // The fast path's cut (`lowest_cut`).
         if t < 32 {
@@ -153,30 +197,19 @@ pub(super) unsafe fn select_image(
         }
         sync();
         let cut = *s(CUT);
-        // Logits come from DRAM: BATCH loads in flight per thread before any
-        // is used (a dependent load per step was most of this pass).
-        const BATCH: u32 = 4;
         let mut f0 = t;
         while f0 < n {
-            let mut x = [0f32; BATCH as usize];
-            for (u, x) in x.iter_mut().enumerate() {
-                let f = f0 + u as u32 * nt;
-                if f < n {
-                    *x = *logits.add(base + f as usize);
-                }
-            }
-            for (u, &x) in x.iter().enumerate() {
-                let f = f0 + u as u32 * nt;
+            let one = |u: u32, x: f32| {
+                let f = f0 + u * nt;
                 if f >= n {
-                    break;
+                    return;
                 }
                 let score = sigmoid_cuda(x);
                 let key = score_key(score);
-                *keys.add(base + f as usize) = key;
+                // f < n; shared indices below WORDS (`at < k`).
                 if frame.write_scores != 0 {
                     *scores_out.add(base + f as usize) = score;
                 }
-                warp_aggregated_increment(s(HIST), key >> 24);
                 // NaN keys (u32::MAX) rank first: candidates whenever there is a cut.
                 let candidate = cut != u32::MAX && key > cut;
                 if let Some(at) = warp_append(s(CANDIDATES), candidate) {
@@ -185,8 +218,26 @@ pub(super) unsafe fn select_image(
                         *s(SEL_FLAT + at as usize) = f;
                     }
                 }
-            }
+            };
+            // Written out so `x` stays in registers: as a loop LLVM kept it
+            // rolled and the array went to local memory.
+            const _: () = assert!(BATCH == 12);
+            one(0, x[0]);
+            one(1, x[1]);
+            one(2, x[2]);
+            one(3, x[3]);
+            one(4, x[4]);
+            one(5, x[5]);
+            one(6, x[6]);
+            one(7, x[7]);
+            one(8, x[8]);
+            one(9, x[9]);
+            one(10, x[10]);
+            one(11, x[11]);
             f0 += BATCH * nt;
+            if f0 < n {
+                x = load(f0);
+            }
         }
         sync();
         let candidates = *s(CANDIDATES);
@@ -196,6 +247,34 @@ pub(super) unsafe fn select_image(
         // Winners held in SEL_KEY/SEL_FLAT (unordered) after the next step.
         let winners = if fast { candidates } else { k };
         if !fast {
+            // The keys (the same sigmoid again, so the same bits) and the
+            // histogram of their top byte.
+            let mut i = t;
+            while i < 256 {
+                *s(HIST + i as usize) = 0;
+                i += nt;
+            }
+            sync();
+            let mut f0 = t;
+            while f0 < n {
+                let mut x = [0f32; 4];
+                for (u, x) in x.iter_mut().enumerate() {
+                    let f = f0 + u as u32 * nt;
+                    if f < n {
+                        *x = *logits.add(base + f as usize);
+                    }
+                }
+                for (u, &x) in x.iter().enumerate() {
+                    let f = f0 + u as u32 * nt;
+                    if f < n {
+                        let key = score_key(sigmoid_cuda(x));
+                        *keys.add(base + f as usize) = key;
+                        warp_aggregated_increment(s(HIST), key >> 24);
+                    }
+                }
+                f0 += 4 * nt;
+            }
+            sync();
             // Radix select of the k-th largest key, 8 bits at a time.
             let mut prefix = 0u32;
             let mut remaining = k;

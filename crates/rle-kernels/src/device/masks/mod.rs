@@ -16,7 +16,7 @@
 //!   ("events") and the COCO characters of every event from the chunk's
 //!   fourth on (those only need events of the same chunk), and keeps those
 //!   characters in the item's slot of the chunk store when they fit.
-//! - `rle_mask_reserve` (grid `(Q, B)`, `RESERVE_THREADS`): per detection,
+//! - `rle_mask_reserve` (grid `(Q, B)`, up to `RESERVE_THREADS`): per detection,
 //!   chains its chunks in parallel (`chunks::event_in_run`), encodes each
 //!   chunk's first three events and the trailing count, reserves the string's
 //!   arena space with one atomic and writes those characters.
@@ -49,7 +49,7 @@ mod walk;
 
 use super::{
     atomic_add, atomic_add_u64, atomic_max, atomic_min, bid_x, bid_y, block_exclusive_scan,
-    fence_gpu, nbid_x, ntid, shared_bytes, shfl_idx, sync, tid, warp_max, warp_min,
+    fence_gpu, nbid_x, ntid, shared_bytes, sync, tid, warp_max, warp_min,
 };
 use crate::abi::{
     dtype, resize_mode, ChunkState, DetRecord, FrameCounters, FrameParams, ImageParams, MaskRoi,

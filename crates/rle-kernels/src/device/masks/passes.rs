@@ -68,6 +68,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     decided: w.decided,
                     wide: w.wide,
                     split: w.split,
+                    lead: 0,
                 };
             }
             // One barrier per item: it orders thread 0's reads of FIRST and
@@ -81,12 +82,19 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
     }
 }
 
-/// Pass 2 over items: each chunk's characters into the arena, copied from
-/// the chunk store when pass 1 kept them there, else evaluated again.
+/// Pass 2 over items: each chunk's characters into the host arena (mapped
+/// memory: the result itself): the boundary characters the reserve step
+/// left in the device arena `chars`, then the chunk's own, copied from the
+/// chunk store when pass 1 kept them there (one coalesced copy of both),
+/// else evaluated again. The last block to finish copies the frame's
+/// counters to `host_counters`: with the records and strings already there,
+/// that completes the frame's results, and no copy-out launch follows.
 ///
 /// # Safety
 /// As for [`rle_mask_reserve`], which ran before on the same stream; `store`
-/// is the one `rle_mask_count` filled. Any grid `(G, 1, 1)`, `MASK_THREADS`
+/// is the one `rle_mask_count` filled; `host_chars` is mapped memory as large
+/// as `chars`; `host_counters` is mapped memory for one record, and
+/// `write_done` was zero at launch. Any grid `(G, 1, 1)`, `MASK_THREADS`
 /// threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_write(
@@ -99,8 +107,10 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
     rois: *const MaskRoi,
     chunks: *const ChunkState,
     store: *const u8,
-    chars: *mut u8,
+    chars: *const u8,
     counters: *mut FrameCounters,
+    host_chars: *mut u8,
+    host_counters: *mut FrameCounters,
 ) {
     let sh = shared_bytes!("rle_mask_write_smem", 28936).cast::<u32>();
     // SAFETY (whole body): see the contract; the loop and skips are uniform.
@@ -109,27 +119,57 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
         let (mut it, mut round) = (bid_x(), 0u32);
         while it < items {
             let st = *chunks.add(it as usize);
-            let at = chars.add(st.out as usize);
-            if st.skip != 0 || st.events <= 3 {
-                // Nothing of this chunk's own: the reserve step wrote its
-                // boundary characters, or the string did not fit.
-            } else if st.stored != 0 {
+            // The chunk's characters in the arena: `lead` boundary ones (in
+            // the device arena), then its own from `out`.
+            let start = st.out.wrapping_sub(st.lead) as usize;
+            let (lead, to) = (st.lead, host_chars.add(start));
+            let boundary = chars.add(start);
+            let own = if st.events <= 3 { 0 } else { st.chars };
+            if st.skip != 0 {
+                // The string did not fit: nothing is written (the host
+                // grows the arena and runs the pass again).
+            } else if st.stored != 0 || own == 0 {
                 let from = store.add(it as usize * frame.chunk_store_bytes as usize);
                 let mut i = tid();
-                while i < st.chars {
-                    *at.add(i as usize) = *from.add(i as usize);
+                while i < lead + own {
+                    *to.add(i as usize) = if i < lead {
+                        *boundary.add(i as usize)
+                    } else {
+                        *from.add((i - lead) as usize)
+                    };
                     i += ntid();
                 }
             } else {
+                let mut i = tid();
+                while i < lead {
+                    *to.add(i as usize) = *boundary.add(i as usize);
+                    i += ntid();
+                }
                 let item = item(&frame, rois, chunks, it);
                 let cx = Ctx::for_item(&frame, images, dets, &item, masks, spans, weights);
-                let dest = Dest { at, cap: u32::MAX };
+                let dest = Dest {
+                    at: host_chars.add(st.out as usize),
+                    cap: u32::MAX,
+                };
                 walk(&cx, sh, st.begin, st.end, Some(dest), frame.wide_events);
             }
             claim_next(&frame, sh, round, &raw mut (*counters).write_queue);
             sync();
             it = next_item(&frame, sh, it, round);
             round += 1;
+        }
+        // Last block out. Thread 0 is the only one that touched the
+        // counters in this pass (the queue's claims); its fence orders those
+        // before its ticket, and the last ticket's reader fences again
+        // before it reads what every block left (volatile: from L2, never
+        // this SM's L1).
+        if tid() == 0 {
+            fence_gpu();
+            let before = atomic_add(&raw mut (*counters).write_done, 1);
+            if before == nbid_x() - 1 {
+                fence_gpu();
+                *host_counters = core::ptr::read_volatile(counters);
+            }
         }
     }
 }

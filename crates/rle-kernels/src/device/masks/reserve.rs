@@ -4,11 +4,16 @@
 
 use super::*;
 
-/// Where the reserve step writes: the arena, the detection's offset in it,
-/// and whether its string fits.
+/// Where the reserve step writes: the device arena (each chunk's boundary
+/// characters, which the write pass copies to the host arena together with
+/// the chunk's own, so each lands there in one coalesced copy instead of a
+/// few bytes from every thread over the bus), the host arena (the trailing
+/// count: one per detection), the detection's offset in both, and whether
+/// its string fits.
 #[derive(Clone, Copy)]
 struct Dest {
     chars: *mut u8,
+    host: *mut u8,
     off: u32,
     fits: bool,
 }
@@ -78,7 +83,11 @@ unsafe fn round(
                     |c, k| *s(R_LAST + 3 * c as usize + k as usize),
                 )
             } else {
-                prev[(-j - 1) as usize]
+                match -j {
+                    1 => prev[0],
+                    2 => prev[1],
+                    _ => prev[2],
+                }
             }
         };
         let mut bv = [0i64; 3];
@@ -88,9 +97,10 @@ unsafe fn round(
             let p = i64::from(pre);
             let before = [event(p - 1), event(p - 2), event(p - 3)];
             bv = boundary_values(g_base + pre, before, st.first, nb);
-            for &x in bv.iter().take(nb as usize) {
-                mine += char_len(x);
-            }
+            // Constant indices (see `boundary_values`); a value past `nb` is 0,
+            // which takes one character, so it is masked out.
+            let len = |i: u32| if i < nb { char_len(bv[i as usize]) } else { 0 };
+            mine = len(0) + len(1) + len(2);
         }
         let (cpre, ctot) = block_exclusive_scan(mine + st.chars, s(SCAN));
         let tot64 = i64::from(tot);
@@ -127,12 +137,20 @@ unsafe fn write_round(r: &Round, n: u32, c_base: u32, states: *mut ChunkState, d
     unsafe {
         if d.fits {
             let mut w = at as usize;
-            for &x in r.bv.iter().take(r.nb as usize) {
-                w += write_chars(x, |j, ch| *d.chars.add(w + j as usize) = ch) as usize;
-            }
+            // Constant indices, as in `round`.
+            let mut put = |i: u32| {
+                if i < r.nb {
+                    w += write_chars(r.bv[i as usize], |j, ch| *d.chars.add(w + j as usize) = ch)
+                        as usize;
+                }
+            };
+            put(0);
+            put(1);
+            put(2);
         }
         let sp = states.add(r.c as usize);
         (*sp).out = if d.fits { at + r.mine } else { 0 };
+        (*sp).lead = if d.fits { r.mine } else { 0 };
         (*sp).skip = u32::from(!d.fits);
     }
 }
@@ -186,7 +204,7 @@ unsafe fn chain(
             if let Some(d) = dest {
                 if d.fits && tid() == 0 {
                     let at = (d.off + c_base) as usize;
-                    write_chars(x, |j, ch| *d.chars.add(at + j as usize) = ch);
+                    write_chars(x, |j, ch| *d.host.add(at + j as usize) = ch);
                 }
             }
             len += char_len(x);
@@ -197,7 +215,8 @@ unsafe fn chain(
 
 /// Reserves `len` bytes of the arena for the detection's string (block-wide:
 /// thread 0's atomic, broadcast through shared memory) and completes its
-/// record; counts an overflow when the string does not fit.
+/// record, in device memory (later passes read it) and in mapped host memory
+/// (`host_det`, the result); counts an overflow when the string does not fit.
 ///
 /// # Safety
 /// Pointers per the kernels' contract. Block-wide: every thread must call it.
@@ -205,9 +224,11 @@ unsafe fn chain(
 unsafe fn reserve_string(
     frame: &FrameParams,
     det: *mut DetRecord,
+    host_det: *mut DetRecord,
     events: u32,
     len: u32,
     chars: *mut u8,
+    host_chars: *mut u8,
     counters: *mut FrameCounters,
     sh: *mut u32,
 ) -> Dest {
@@ -217,9 +238,12 @@ unsafe fn reserve_string(
         if tid() == 0 {
             let off = atomic_add_u64(&raw mut (*counters).chars_used, u64::from(len));
             let fits = off + u64::from(len) <= u64::from(frame.chars_capacity);
-            (*det).chars_len = len;
-            (*det).runs = events / 2;
-            (*det).chars_offset = if fits { off as u32 } else { u32::MAX };
+            let mut record = *det;
+            record.chars_len = len;
+            record.runs = events / 2;
+            record.chars_offset = if fits { off as u32 } else { u32::MAX };
+            *det = record;
+            *host_det = record;
             if !fits {
                 atomic_add(&raw mut (*counters).overflowed, 1);
             }
@@ -229,6 +253,7 @@ unsafe fn reserve_string(
         sync();
         let dest = Dest {
             chars,
+            host: host_chars,
             off: *s(R_OFF),
             fits: *s(R_FITS) != 0,
         };
@@ -240,41 +265,46 @@ unsafe fn reserve_string(
 /// The reserve step of one detection (block-wide): chain its chunks, reserve
 /// the string's arena space, complete its record and write the boundary
 /// characters; mark its chunks skipped when the string does not fit. A
-/// detection of at most `ntid()` (`RESERVE_THREADS`) chunks is one round
+/// detection of at most `ntid()` (≤ `RESERVE_THREADS`) chunks is one round
 /// whose values stay in registers across the reservation; longer ones chain
 /// twice, counting and then writing.
 ///
 /// # Safety
-/// `states` holds the detection's `roi.chunks` chunk states, all counted;
-/// the other pointers follow the kernels' contract. Block-wide.
+/// `states` holds the detection's `n` chunk states, all counted; `hw` is
+/// the canvas's pixel count; the other pointers follow the kernels'
+/// contract. Block-wide.
 #[inline(always)]
 unsafe fn reserve_detection(
     frame: &FrameParams,
-    img: &ImageParams,
+    hw: u32,
     det: *mut DetRecord,
-    roi: &MaskRoi,
+    host_det: *mut DetRecord,
+    n: u32,
     states: *mut ChunkState,
     chars: *mut u8,
+    host_chars: *mut u8,
     counters: *mut FrameCounters,
     sh: *mut u32,
 ) {
-    let hw = img.canvas_h * img.canvas_w;
-    let n = roi.chunks;
     // SAFETY (whole body): per the contract.
     unsafe {
         if n <= ntid() {
             let r = round(states, n, 0, 0, [0; 3], sh);
             let x = trailing(r.tot, r.prev, hw);
             let len = r.ctot + x.map_or(0, char_len);
-            let d = reserve_string(frame, det, r.tot, len, chars, counters, sh);
+            let d = reserve_string(
+                frame, det, host_det, r.tot, len, chars, host_chars, counters, sh,
+            );
             write_round(&r, n, 0, states, d);
             if let (Some(x), true, 0) = (x, d.fits, tid()) {
                 let at = (d.off + r.ctot) as usize;
-                write_chars(x, |j, ch| *d.chars.add(at + j as usize) = ch);
+                write_chars(x, |j, ch| *d.host.add(at + j as usize) = ch);
             }
         } else {
             let (events, len) = chain(states, n, hw, sh, None);
-            let d = reserve_string(frame, det, events, len, chars, counters, sh);
+            let d = reserve_string(
+                frame, det, host_det, events, len, chars, host_chars, counters, sh,
+            );
             chain(states, n, hw, sh, Some(d));
         }
     }
@@ -282,12 +312,19 @@ unsafe fn reserve_detection(
 
 /// The reserve step, one block per detection slot: chain the detection's
 /// chunks, reserve its string and write the boundary characters. Run again
-/// after the host grew the arena (the chunk states stay valid).
+/// after the host grew the arena (the chunk states stay valid). The
+/// boundary characters go to the device arena `chars`, from where the write
+/// pass copies them; the trailing count goes straight to the host arena
+/// `host_chars` (mapped memory, as large as `chars`); so do the detection's
+/// completed record (`host_dets`) and each image's count
+/// (`host_det_count`, written by the image's block of query 0).
 ///
 /// # Safety
 /// As for [`rle_mask_count`], which ran before on the same stream; on a
-/// rerun, `chars_used` and `overflowed` were cleared since. Grid `(Q, B)`,
-/// `RESERVE_THREADS` threads.
+/// rerun, `chars_used` and `overflowed` were cleared since; `host_dets`
+/// holds `B*Q` records, `host_det_count` `B` counts, `host_chars` and
+/// `chars` `chars_capacity` bytes each. Grid `(Q, B)`, a
+/// multiple of 32 threads, at most `RESERVE_THREADS`.
 #[unsafe(no_mangle)]
 pub unsafe extern "ptx-kernel" fn rle_mask_reserve(
     frame: FrameParams,
@@ -298,23 +335,38 @@ pub unsafe extern "ptx-kernel" fn rle_mask_reserve(
     chunks: *mut ChunkState,
     chars: *mut u8,
     counters: *mut FrameCounters,
+    host_dets: *mut DetRecord,
+    host_det_count: *mut u32,
+    host_chars: *mut u8,
 ) {
     let sh = shared_bytes!("rle_mask_reserve_smem", 20736).cast::<u32>();
     let (q, b) = (bid_x(), bid_y());
     // SAFETY (whole body): see the contract; the early return is uniform.
     unsafe {
+        // The slot's chunk range and the canvas are loaded beside the
+        // detection count, not after it: three independent loads, one
+        // latency (the plan writes `chunks` and `item_start` of every slot,
+        // so these reads are defined for a slot without a detection too).
+        let slot = b * frame.queries + q;
+        let roi = rois.add(slot as usize);
+        let (n, start) = ((*roi).chunks, (*roi).item_start);
+        let img = images.add(b as usize);
+        let hw = (*img).canvas_h * (*img).canvas_w;
+        if q == 0 && tid() == 0 {
+            *host_det_count.add(b as usize) = *det_count.add(b as usize);
+        }
         if !is_detection(det_count, q, b) {
             return;
         }
-        let slot = b * frame.queries + q;
-        let roi = *rois.add(slot as usize);
         reserve_detection(
             &frame,
-            &*images.add(b as usize),
+            hw,
             dets.add(slot as usize),
-            &roi,
-            chunks.add(roi.item_start as usize),
+            host_dets.add(slot as usize),
+            n,
+            chunks.add(start as usize),
             chars,
+            host_chars,
             counters,
             sh,
         );

@@ -115,27 +115,46 @@ impl Ctx {
             let (ymin, yend, xmin, xend) = (*s(BB_YMIN), *s(BB_YEND), *s(BB_XMIN), *s(BB_XEND));
             let (mut i0, mut i1, mut j0, mut j1) = (u32::MAX, 0u32, u32::MAX, 0u32);
             if yend > 0 {
-                let mut i = t;
-                while i < img.out_h {
-                    let sp = *self.spans.add((img.ytab + i) as usize);
-                    if sp.first < yend && tap_index(sp, sp.count - 1, img.win_h) >= ymin {
-                        i0 = i0.min(i);
-                        i1 = i1.max(i + 1);
+                // Rows then columns as one index range, SPANS loads in
+                // flight per thread: one table latency for a 1080p frame's
+                // 1080 + 1920 spans instead of one per loop step.
+                const SPANS: u32 = 4;
+                let rows = img.out_h;
+                let all = rows + img.out_w;
+                let mut k0 = t;
+                while k0 < all {
+                    let mut sp = [TapSpan::default(); SPANS as usize];
+                    for (u, sp) in sp.iter_mut().enumerate() {
+                        let k = k0 + u as u32 * nt;
+                        if k < all {
+                            let at = if k < rows {
+                                img.ytab + k
+                            } else {
+                                img.xtab + k - rows
+                            };
+                            *sp = *self.spans.add(at as usize);
+                        }
                     }
-                    i += nt;
-                }
-                let mut j = t;
-                while j < img.out_w {
-                    let sp = *self.spans.add((img.xtab + j) as usize);
-                    if sp.first < xend && tap_index(sp, sp.count - 1, img.win_w) >= xmin {
-                        j0 = j0.min(j);
-                        j1 = j1.max(j + 1);
+                    for (u, &sp) in sp.iter().enumerate() {
+                        let k = k0 + u as u32 * nt;
+                        if k < rows {
+                            if sp.first < yend && tap_index(sp, sp.count - 1, img.win_h) >= ymin {
+                                i0 = i0.min(k);
+                                i1 = i1.max(k + 1);
+                            }
+                        } else if k < all {
+                            let j = k - rows;
+                            if sp.first < xend && tap_index(sp, sp.count - 1, img.win_w) >= xmin {
+                                j0 = j0.min(j);
+                                j1 = j1.max(j + 1);
+                            }
+                        }
                     }
-                    j += nt;
+                    k0 += SPANS * nt;
                 }
             }
-            // Rows and columns come from different loops: a warp can find
-            // columns but no rows, so no shortcut on an empty row range.
+            // A warp can find columns but no rows (or the reverse), so no
+            // shortcut on an empty row range.
             let (i0, i1, j0, j1) = (warp_min(i0), warp_max(i1), warp_min(j0), warp_max(j1));
             if t & 31 == 0 {
                 atomic_min(s(ROI_I0), i0);
@@ -337,18 +356,29 @@ unsafe fn plan(
     // shared words < SMEM_WORDS; branches on block-uniform values.
     unsafe {
         // 1. Each detection's ROI from its query's record; the list of
-        // those without one, found here by the whole block.
+        // those without one, found here by the whole block. Each thread
+        // sums its slots' ROI pixels on the way, and keeps its first slot's
+        // (the only one unless B*Q > ntid()) for step 2: no pass reloads
+        // what this block just wrote.
+        if t == 0 {
+            *sh.add(SUM).cast::<u64>() = 0;
+        }
+        let mut sum = 0u64;
+        let (mut first_total, mut first_det) = (0u32, false);
         let mut late = 0u32;
         let mut r0 = 0u32;
         while r0 < slots {
             let i = r0 + t;
             let mut missing = false;
-            if i < slots && detection(i) {
+            let mut total = 0u32;
+            let det = i < slots && detection(i);
+            if det {
                 let q = core::ptr::read_volatile(&raw const (*dets.add(i as usize)).query);
                 let b = i / qn;
                 let qr = core::ptr::read_volatile(query_rois.add((b * qn + q) as usize));
                 if qr.known != 0 {
                     *rois.add(i as usize) = qr;
+                    total = qr.total;
                 } else {
                     missing = true;
                 }
@@ -363,9 +393,17 @@ unsafe fn plan(
                 let q = core::ptr::read_volatile(&raw const (*dets.add(slot as usize)).query);
                 let mut cx = Ctx::for_query(frame, images, q, slot / qn, masks, spans, weights);
                 cx.find_roi(sh.add(ROI_SLOTS));
+                let record = cx.roi_record();
                 if t == 0 {
-                    *rois.add(slot as usize) = cx.roi_record();
+                    *rois.add(slot as usize) = record;
                 }
+                if slot == i {
+                    total = record.total;
+                }
+            }
+            sum += u64::from(total);
+            if r0 == 0 {
+                (first_total, first_det) = (total, det);
             }
             late += tot;
             r0 += nt;
@@ -373,18 +411,6 @@ unsafe fn plan(
         sync();
         // 2. Pixels per chunk from the frame's total, then number the
         // items in slot order (empty slots get none).
-        if t == 0 {
-            *sh.add(SUM).cast::<u64>() = 0;
-        }
-        sync();
-        let mut sum = 0u64;
-        let mut i = t;
-        while i < slots {
-            if detection(i) {
-                sum += u64::from((*rois.add(i as usize)).total);
-            }
-            i += nt;
-        }
         atomic_add_u64(sh.add(SUM).cast::<u64>(), sum);
         sync();
         let px = chunk_pixels(
@@ -399,7 +425,11 @@ unsafe fn plan(
         while r0 < slots {
             let i = r0 + t;
             let mut n = 0u32;
-            if i < slots && detection(i) {
+            if r0 == 0 {
+                if first_det {
+                    n = chunks_for(first_total, px);
+                }
+            } else if i < slots && detection(i) {
                 n = chunks_for((*rois.add(i as usize)).total, px);
             }
             let (pre, tot) = block_exclusive_scan(n, s(SCAN));
@@ -408,20 +438,31 @@ unsafe fn plan(
                 (*r).chunks = n;
                 (*r).item_start = base + pre;
             }
-            // Each item's slot, for the item passes' one-load lookup: the
-            // lanes of a warp store the items of its 32 slots together
-            // (a slot may own thousands of items; one thread per slot
-            // would store them one by one).
-            let start = base + pre;
-            for j in 0..32 {
-                let (nj, sj) = (shfl_idx(n, j), shfl_idx(start, j));
-                let slot = (r0 + (t & !31)) + j;
-                let mut k = t & 31;
-                while k < nj {
-                    (*chunks.add((sj + k) as usize)).slot = slot;
-                    k += 32;
+            // Each item's slot, for the item passes' one-load lookup: item
+            // `base + k` belongs to the round's last slot whose first item
+            // is at most `k` (an empty slot never ends that search: the slot
+            // after it starts at the same item), found by a binary search
+            // over the round's starts, so the stores spread over every
+            // thread however the items fall on the slots.
+            *s(LIST + t as usize) = pre;
+            sync();
+            let run = (slots - r0).min(nt);
+            let mut k = t;
+            while k < tot {
+                let (mut lo, mut hi) = (0u32, run);
+                // Invariant: start(lo) <= k (start(0) = 0), the answer is below hi.
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if *s(LIST + mid as usize) <= k {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
                 }
+                (*chunks.add((base + k) as usize)).slot = r0 + lo;
+                k += nt;
             }
+            sync();
             base += tot;
             r0 += nt;
         }
