@@ -97,6 +97,9 @@ const _: () = assert!(crate::abi::MASK_THREADS == 256 && SUM % 2 == 0);
 const RESERVE_SMEM_BYTES: usize = 20_736;
 
 // MISC slots.
+const W_DECIDED: usize = MISC; // walk, thread 0: groups decided at once
+const W_WIDE: usize = MISC + 1; // walk, thread 0: wide tiles
+const W_SPLIT: usize = MISC + 2; // walk, thread 0: tiles encoded in parts
 const NMIX: usize = MISC + 8; // walk: mixed groups of the tile (their list at EVENTS)
 const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset

@@ -27,9 +27,11 @@ pub(super) struct Walked {
     pub(super) chars: u32,
     /// Every one of those characters was written to the destination.
     pub(super) written: bool,
-    /// Groups of `MASK_ITEMS` pixels decided by `uniform` (block-uniform).
+    /// Groups of `MASK_ITEMS` pixels decided by `uniform`.
     pub(super) decided: u32,
-    /// Wide tiles walked; tiles (wide or not) encoded in parts.
+    /// Wide tiles walked; tiles (wide or not) encoded in parts. These three
+    /// counts are thread 0's (0 in the other threads): they are kept in
+    /// shared memory, not in every thread's registers through the walk.
     pub(super) wide: u32,
     pub(super) split: u32,
 }
@@ -73,8 +75,16 @@ pub(super) fn walk(
         chars: 0,
         written: true,
     };
-    // Groups set without a vertical pass; wide tiles; tiles split.
-    let (mut decided, mut wide, mut split) = (0u32, 0u32, 0u32);
+    // Groups set without a vertical pass; wide tiles; tiles split: counted
+    // by thread 0 in shared memory (they are the same in every thread, and
+    // kept in registers they were three more values live across every loop
+    // of the walk).
+    let count = |slot: usize, n: u32| {
+        if t == 0 {
+            // SAFETY: a MISC slot only the walk's thread 0 touches.
+            unsafe { *s(slot) += n };
+        }
+    };
     let wide_cap = wide_events.min(ECAP);
     // SAFETY (whole body): shared indices stay inside their arrays (the
     // mixed-group list, at most (WIDE + 2) / MASK_ITEMS + 1 entries, lives
@@ -84,6 +94,11 @@ pub(super) fn walk(
     unsafe {
         if t < 8 {
             *s(CARRY + t as usize) = 0;
+        }
+        if t == 0 {
+            *s(W_DECIDED) = 0;
+            *s(W_WIDE) = 0;
+            *s(W_SPLIT) = 0;
         }
         sync();
         let mut tile = begin;
@@ -151,7 +166,7 @@ pub(super) fn walk(
                 }
                 sync();
                 let mixed = *s(NMIX);
-                decided += groups - mixed;
+                count(W_DECIDED, groups - mixed);
                 let mut p = t;
                 while p < mixed * MASK_ITEMS {
                     let i = *s(EVENTS + (p / MASK_ITEMS) as usize) * MASK_ITEMS + p % MASK_ITEMS;
@@ -173,7 +188,7 @@ pub(super) fn walk(
             // always fit (one call site: the loop goes on with the parts
             // once the whole tile did not fit).
             let mut whole = true;
-            wide += u32::from(len > TILE);
+            count(W_WIDE, u32::from(len > TILE));
             let mut a = tile;
             while a < last {
                 let (b, most) = match (whole, len > TILE) {
@@ -185,19 +200,21 @@ pub(super) fn walk(
                     a = b;
                 } else {
                     whole = false;
-                    split += 1;
+                    count(W_SPLIT, 1);
                 }
             }
             tile = last;
         }
     }
+    // SAFETY: thread 0 reads the counts it wrote itself.
+    let mine = |slot: usize| if t == 0 { unsafe { *s(slot) } } else { 0 };
     Walked {
         events: sums.events,
         chars: sums.chars,
         written: sums.written,
-        decided,
-        wide,
-        split,
+        decided: mine(W_DECIDED),
+        wide: mine(W_WIDE),
+        split: mine(W_SPLIT),
     }
 }
 
