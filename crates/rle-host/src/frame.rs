@@ -7,9 +7,10 @@
 //! with the ROIs, count, reserve, write, (`rle_snapshot` and the caller's
 //! inputs-consumed event, for deferred frames), then the slot's `done`
 //! event. The reserve and write passes put the records, strings and counters
-//! into mapped memory themselves, so no copy-out follows. After the write pass nothing reads the caller's buffers
-//! again, except the arena-overflow rerun, which reads the snapshot when the
-//! caller was told the inputs were consumed.
+//! into mapped memory themselves, so no copy-out follows. After the write
+//! pass nothing reads the caller's buffers again, except the arena-overflow
+//! rerun, which reads the snapshot when the caller was told the inputs were
+//! consumed.
 
 use cudarc::driver::{result, sys};
 use rle_kernels::abi::COUNTERS_RESET_BYTES;
