@@ -74,16 +74,13 @@ grep -ohE "gpu (fixtures|random|adversarial): .*" $logs/*.log | cut -c1-400 | he
 grep -A3 -E "Compiling entry function '(rle_select_roi|rle_mask_count|rle_mask_write)'" $logs/ptxas.txt 2>/dev/null | grep -E "entry|registers|spill" >> $S
 [ -f $OUT/sanitizer.txt ] && sort $OUT/sanitizer.txt -o $OUT/sanitizer.txt
 cat $S $OUT/sanitizer.txt 2>/dev/null
-# 3. NCU=1: Nsight Compute's view of one demo frame's kernels (stall reasons,
-# occupancy, memory) on the idle GPU, from `rle bench --demo` (.device-run/rle);
-# the whole report goes into tests.tgz, the headline metrics into summary.txt.
+# 3. NCU=1: Nsight Compute's view of the demo frame's kernels on the idle GPU
+# (scripts/device/profile_ncu.sh: its report files go into tests.tgz, the
+# headline metrics into summary.txt).
 if [ "${NCU:-0}" = 1 ] && [ -x .device-run/rle ]; then
-  timeout ${NCU_LIMIT_S:-150} ncu --kernel-name regex:'rle_(select_roi|mask_count|mask_reserve|mask_write)' \
-    --launch-skip 10 --launch-count 5 --section SpeedOfLight --section Occupancy --section LaunchStats \
-    --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis --section SourceCounters \
-    .device-run/rle bench --demo --iters 3 --cpu-iters 1 --warmup 2 > $logs/ncu.txt 2>&1
-  echo "ncu rc=$?" >> $S
-  grep -E '^  rle_|Duration|Achieved Occupancy|Theoretical Occupancy|Registers Per|Warp Cycles Per Issued|Issued Warp Per|No Eligible|Compute \(SM\) Throughput|Memory Throughput' $logs/ncu.txt >> $S
+  OUT=$logs bash scripts/device/profile_ncu.sh > $logs/ncu.txt 2>&1
+  grep -E '^ncu rc=' $logs/ncu.txt >> $S
+  grep -E '^  rle_|Duration|Achieved Occupancy|Theoretical Occupancy|Registers Per|Warp Cycles Per Issued|Issued Warp Per|No Eligible|Compute \(SM\) Throughput|Memory Throughput' /tmp/ncu/details.txt >> $S
 fi
 # 4. Benches on the idle GPU.
 RLE_BENCH_MEASURE_S=${MEASURE_S:-1} RLE_BENCH_WARMUP_S=0.5 RLE_BENCH_OUT=$OUT/ours.json \

@@ -44,6 +44,52 @@ const _: () = assert!(WORDS * 4 <= 42_240);
 /// torch's `SmallBitonicSort` on one warp (all 32 lanes take part): lane `lane`
 /// holds slot `lane`'s score, `valid == false` past the end. Returns the slot whose
 /// entry ends up at `lane` (partners by shuffle; `torch_sort::takes_partner`).
+/// Zeroes the 256 histogram bins at `hist`, every thread its share.
+///
+/// # Safety
+/// `hist` points at 256 shared words no thread reads before the caller's
+/// next barrier.
+#[inline(always)]
+unsafe fn clear_histogram(hist: *mut u32, t: u32, nt: u32) {
+    let mut i = t;
+    while i < 256 {
+        // SAFETY: i < 256, per the contract.
+        unsafe { *hist.add(i as usize) = 0 };
+        i += nt;
+    }
+}
+
+/// Visits this thread's entries `f = t, t + nt, ...` below `n` four at a
+/// time: the four `load`s are issued before any `visit` (four independent
+/// loads in flight instead of one), then `visit(f, value)` for each, in
+/// order. The radix select's histogram passes.
+#[inline(always)]
+fn four_in_flight<T: Copy + Default>(
+    n: u32,
+    t: u32,
+    nt: u32,
+    load: impl Fn(u32) -> T,
+    mut visit: impl FnMut(u32, T),
+) {
+    let mut f0 = t;
+    while f0 < n {
+        let mut v = [T::default(); 4];
+        for (u, v) in v.iter_mut().enumerate() {
+            let f = f0 + u as u32 * nt;
+            if f < n {
+                *v = load(f);
+            }
+        }
+        for (u, &v) in v.iter().enumerate() {
+            let f = f0 + u as u32 * nt;
+            if f < n {
+                visit(f, v);
+            }
+        }
+        f0 += 4 * nt;
+    }
+}
+
 #[inline(always)]
 fn warp_small_sort(lane: u32, key: f32, valid: bool) -> u32 {
     let mut me = Slot {
@@ -249,31 +295,19 @@ pub(super) unsafe fn select_image(
         if !fast {
             // The keys (the same sigmoid again, so the same bits) and the
             // histogram of their top byte.
-            let mut i = t;
-            while i < 256 {
-                *s(HIST + i as usize) = 0;
-                i += nt;
-            }
+            clear_histogram(s(HIST), t, nt);
             sync();
-            let mut f0 = t;
-            while f0 < n {
-                let mut x = [0f32; 4];
-                for (u, x) in x.iter_mut().enumerate() {
-                    let f = f0 + u as u32 * nt;
-                    if f < n {
-                        *x = *logits.add(base + f as usize);
-                    }
-                }
-                for (u, &x) in x.iter().enumerate() {
-                    let f = f0 + u as u32 * nt;
-                    if f < n {
-                        let key = score_key(sigmoid_cuda(x));
-                        *keys.add(base + f as usize) = key;
-                        warp_aggregated_increment(s(HIST), key >> 24);
-                    }
-                }
-                f0 += 4 * nt;
-            }
+            four_in_flight(
+                n,
+                t,
+                nt,
+                |f| *logits.add(base + f as usize),
+                |f, x| {
+                    let key = score_key(sigmoid_cuda(x));
+                    *keys.add(base + f as usize) = key;
+                    warp_aggregated_increment(s(HIST), key >> 24);
+                },
+            );
             sync();
             // Radix select of the k-th largest key, 8 bits at a time.
             let mut prefix = 0u32;
@@ -314,29 +348,19 @@ pub(super) unsafe fn select_image(
                     break;
                 }
                 shift -= 8;
-                let mut i = t;
-                while i < 256 {
-                    *s(HIST + i as usize) = 0;
-                    i += nt;
-                }
+                clear_histogram(s(HIST), t, nt);
                 sync();
-                // Four independent loads in flight per thread before any use.
-                let mut f = t;
-                while f < n {
-                    let mut ks = [u32::MAX; 4];
-                    for (u, k) in ks.iter_mut().enumerate() {
-                        let g = f + u as u32 * nt;
-                        if g < n {
-                            *k = *keys.add(base + g as usize);
-                        }
-                    }
-                    for (u, &key) in ks.iter().enumerate() {
-                        if f + (u as u32) * nt < n && (key ^ prefix) >> (shift + 8) == 0 {
+                four_in_flight(
+                    n,
+                    t,
+                    nt,
+                    |f| *keys.add(base + f as usize),
+                    |_, key| {
+                        if (key ^ prefix) >> (shift + 8) == 0 {
                             warp_aggregated_increment(s(HIST), (key >> shift) & 0xFF);
                         }
-                    }
-                    f += 4 * nt;
-                }
+                    },
+                );
                 sync();
             }
             let kth = prefix;
