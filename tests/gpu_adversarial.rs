@@ -191,6 +191,7 @@ fn adversarial_cases_are_valid_and_detect_something() {
 #[ignore = "needs a CUDA GPU: run on the GPU machine with --include-ignored (cargo xtask gather-gpu)"]
 fn adversarial_shapes_match_the_reference() {
     let mut pp = common::gpu();
+    common::check_programmatic(&mut pp);
     let (mut frames, mut dets, mut runs) = (0usize, 0usize, 0u64);
     let (mut copied, mut walked) = (0usize, 0usize);
     let mut decided = 0u64;
@@ -246,7 +247,10 @@ fn adversarial_shapes_match_the_reference() {
         for (k, &(chunk, store, uniform, items, early, wide_events)) in
             configs[..take].iter().enumerate()
         {
-            // Every other configuration chains in rounds of 32 chunks.
+            // Every other configuration chains in rounds of 32 chunks, and
+            // launches the item passes one after the other instead of
+            // programmatically (sm_90).
+            pp.set_programmatic_launch(k % 2 == 0);
             pp.set_reserve_threads(if k % 2 == 1 {
                 32
             } else {

@@ -55,6 +55,10 @@ const WIDE_EVENTS: [u32; 4] = [rle_kernels::abi::DEFAULT_WIDE_EVENTS, 0, 1, 40];
 /// here. With 32 a detection of more than 32 chunks chains in several
 /// rounds, with 1024 nearly every one in one.
 const RESERVE_THREADS: [u32; 4] = [rle_kernels::abi::DEFAULT_RESERVE_THREADS, 32, 1024, 96];
+/// Frame `i` launches the item passes programmatically (sm_90:
+/// `Postprocessor::set_programmatic_launch`) unless `i % PROGRAMMATIC_OFF_PERIOD
+/// == 5`: 7 is prime to every rotation here.
+const PROGRAMMATIC_OFF_PERIOD: u64 = 7;
 
 /// Whether the selection (`rle_select_roi`) takes its fast path on an image with these scores
 /// (`Q*C` of them): every threshold >= 0 and at most `Q` scores above the
@@ -93,6 +97,8 @@ fn random_frames_gpu_equals_reference() {
     let (mut late_frames, mut late_rois) = (0usize, 0usize);
     let (mut wide_tiles, mut split_tiles) = (0u64, 0u64);
     let mut queued_items = 0usize;
+    let sm90 = common::check_programmatic(&mut pp);
+    let (mut pdl_frames, mut plain_frames) = (0usize, 0usize);
     for chunk in cases.chunks(threads * 4) {
         // GPU runs on this thread; the slow reference runs in parallel.
         let mut jobs = Vec::new();
@@ -121,6 +127,12 @@ fn random_frames_gpu_equals_reference() {
             let queue = i % QUEUE_OFF_PERIOD != 1;
             pp.set_item_queue(queue);
             pp.set_reserve_threads(RESERVE_THREADS[(i % 13) as usize % RESERVE_THREADS.len()]);
+            pp.set_programmatic_launch(i % PROGRAMMATIC_OFF_PERIOD != 5);
+            if pp.programmatic_launches() {
+                pdl_frames += 1;
+            } else {
+                plain_frames += 1;
+            }
             pp.set_item_target(
                 ITEM_TARGETS[(i as usize / CHUNK_PIXELS.len()) % ITEM_TARGETS.len()],
             );
@@ -207,7 +219,12 @@ fn random_frames_gpu_equals_reference() {
          radix select on {radix_images}; write pass copied {copied} chunks from the store, evaluated {walked} again; \
          {decided} pixel groups decided without evaluation, {off_frames} frames with uniform groups off; \
          {late_rois} ROIs found by the plan in {late_frames} frames with early ROIs off, none late otherwise; \
-         {wide_tiles} wide tiles, {split_tiles} tiles encoded in parts; {queued_items} items from the queue"
+         {wide_tiles} wide tiles, {split_tiles} tiles encoded in parts; {queued_items} items from the queue; \
+         {pdl_frames} frames with programmatic launches, {plain_frames} without"
+    );
+    assert!(
+        plain_frames > 0 && (pdl_frames > 0 || !sm90),
+        "both launch modes must run on sm_90: {pdl_frames} programmatic, {plain_frames} plain"
     );
     assert!(
         wide_tiles > 0 && split_tiles > 0,

@@ -60,6 +60,9 @@ pub enum CpuConfigs {
 ///   (`set_wide_events`; 0: no wide tiles) [the library's default]
 /// - `RLE_BENCH_RESERVE_THREADS`: threads per block of the reserve step
 ///   (`set_reserve_threads`) [the library's default]
+/// - `RLE_BENCH_PROGRAMMATIC=0`: the item passes launched one after the other
+///   instead of programmatically on sm_90 (`set_programmatic_launch`) [1: the
+///   library's default]
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where `ours.json` goes.
@@ -96,6 +99,9 @@ pub struct Settings {
     pub max_chunk_pixels: Option<u32>,
     /// Items taken from a queue (`RLE_BENCH_ITEM_QUEUE`, default on).
     pub item_queue: bool,
+    /// Programmatic launches of the item passes (`RLE_BENCH_PROGRAMMATIC`,
+    /// default on).
+    pub programmatic: bool,
 }
 
 fn env_f64(name: &str, default: f64) -> f64 {
@@ -149,6 +155,7 @@ impl Settings {
             item_target: env_count("RLE_BENCH_ITEM_TARGET", "an item count"),
             max_chunk_pixels: env_count("RLE_BENCH_MAX_CHUNK_PIXELS", "a pixel count"),
             item_queue: env_on("RLE_BENCH_ITEM_QUEUE"),
+            programmatic: env_on("RLE_BENCH_PROGRAMMATIC"),
         }
     }
 
@@ -186,6 +193,7 @@ impl Settings {
             "item_target": self.item_target,
             "max_chunk_pixels": self.max_chunk_pixels,
             "item_queue": self.item_queue,
+            "programmatic": self.programmatic,
         })
     }
 }
@@ -258,6 +266,10 @@ pub fn open_gpu(
                 pp.set_item_queue(false);
                 println!("item queue off: the item passes stride over items");
             }
+            if !s.programmatic {
+                pp.set_programmatic_launch(false);
+                println!("programmatic launches off: the item passes one after the other");
+            }
             if let Some(events) = s.wide_events {
                 pp.set_wide_events(events);
                 println!("wide tiles: {events} events at once (0: off)");
@@ -271,7 +283,12 @@ pub fn open_gpu(
                 println!("uniform groups off: every pixel evaluated");
             }
             if let Some(info) = pp.device_info() {
-                println!("GPU: {} (driver {})", info.name, info.driver_version);
+                println!(
+                    "GPU: {} (driver {}); programmatic launches of the item passes: {}",
+                    info.name,
+                    info.driver_version,
+                    pp.programmatic_launches()
+                );
                 report.set_device(info);
             }
             Some(pp)

@@ -70,7 +70,7 @@ for e in .device-run/bin/*; do
   if [ "$rc" = 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); fi
 done
 echo "GPU test executables: $pass passed, $fail failed" >> $S
-grep -ohE "gpu (fixtures|random|adversarial): .*" $logs/*.log | cut -c1-400 | head -8 >> $S
+grep -ohE "gpu (fixtures|random|adversarial): .*" $logs/*.log | cut -c1-800 | head -8 >> $S
 grep -A3 -E "Compiling entry function '(rle_select_roi|rle_mask_count|rle_mask_write)'" $logs/ptxas.txt 2>/dev/null | grep -E "entry|registers|spill" >> $S
 [ -f $OUT/sanitizer.txt ] && sort $OUT/sanitizer.txt -o $OUT/sanitizer.txt
 cat $S $OUT/sanitizer.txt 2>/dev/null

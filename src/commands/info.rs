@@ -130,6 +130,15 @@ pub fn info(cfg: InfoConfig) -> Result<()> {
                     )?;
                 }
                 writeln!(s, "  PTX module: loads (kernels ready)")?;
+                writeln!(
+                    s,
+                    "  item passes launched programmatically: {}",
+                    if pp.programmatic_launches() {
+                        "yes (sm_90 form of the module: each waits for the kernel before it on the GPU)"
+                    } else {
+                        "no (before sm_90: each launch after the previous kernel completes)"
+                    }
+                )?;
             }
             Err(HostError::NoDevice { ordinal, count }) => {
                 writeln!(s, "GPU: none at ordinal {ordinal} (the driver reports {count} device(s)); rle runs on the CPU fallback rle-cpu")?;

@@ -13,6 +13,25 @@ pub fn gpu() -> Postprocessor {
     .unwrap_or_else(|e| panic!("this test needs a CUDA GPU: {e}"))
 }
 
+/// Whether `pp`'s device should take programmatic launches (compute
+/// capability 9.0 or later), checked against what `pp` says it does with
+/// them on (`Postprocessor::programmatic_launches`): on such a device a
+/// suite that rotates them must really run both ways.
+#[allow(dead_code)]
+pub fn check_programmatic(pp: &mut Postprocessor) -> bool {
+    let sm90 = pp
+        .device_info()
+        .is_some_and(|d| d.compute_capability.0 >= 9);
+    pp.set_programmatic_launch(true);
+    assert_eq!(
+        pp.programmatic_launches(),
+        sm90,
+        "programmatic launches on a device of compute capability {:?}",
+        pp.device_info().map(|d| d.compute_capability)
+    );
+    sm90
+}
+
 /// How the write pass produced the chunks of the frame `pp` just ran, with a
 /// chunk store of `store` bytes per item and uniform groups on or off:
 /// nothing is copied from a store of 0 bytes, and no group is decided with

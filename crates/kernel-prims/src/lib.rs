@@ -32,6 +32,15 @@ mod warp;
 #[cfg(target_arch = "nvptx64")]
 pub use {atomics::*, block::*, thread::*, warp::*};
 
+/// How a line of the baseline PTX (`.target sm_75`) carries an instruction
+/// that only sm_90 has: as a comment with this prefix, which the host turns
+/// into the instruction when it loads the module on an sm_90 device (with
+/// the header raised to `.version 7.8`, `.target sm_90`), and leaves a
+/// comment everywhere else. [`grid_dependency_wait`] and
+/// [`launch_dependents`] are the two such lines. The host side is
+/// `rle_host`'s `toolkit::module::specialize_sm90`.
+pub const SM90_LINE_PREFIX: &str = "// sm_90: ";
+
 /// Declares a `.shared` byte array of `$bytes` bytes named `$name` in the
 /// calling kernel and evaluates to a generic `*mut u8` pointing at it.
 ///

@@ -1,4 +1,5 @@
-//! The RLE post-processor's device: its context, its PTX module and kernels.
+//! The RLE post-processor's device: its context, its PTX module (in its
+//! sm_90 form on sm_90 devices, for programmatic launches) and kernels.
 //! The module is loaded eagerly when a [`Gpu`] is created, so a driver that
 //! cannot JIT it fails here, with a remedy, instead of in the middle of a
 //! video. Opening a device and loading a module are `crate::toolkit`'s
@@ -54,6 +55,9 @@ pub(crate) struct Gpu {
     /// Threads per block of `rle_mask_reserve` (a multiple of 32, at most
     /// `RESERVE_THREADS`; `Postprocessor::set_reserve_threads`).
     pub(crate) reserve_threads: u32,
+    /// The module was loaded in its sm_90 form, so the item passes may be
+    /// launched programmatically (`toolkit::module::load_for`).
+    pub(crate) programmatic: bool,
     pub(crate) info: DeviceInfo,
 }
 
@@ -69,7 +73,11 @@ impl Gpu {
     /// `crate::toolkit`).
     pub(crate) fn open(ordinal: usize) -> Result<Self> {
         let (ctx, info) = toolkit::device::open(ordinal)?;
-        let module = toolkit::module::load(&bundle::RLE_MODULE, info.driver_version)?;
+        let (module, programmatic) = toolkit::module::load_for(
+            &bundle::RLE_MODULE,
+            info.compute_capability,
+            info.driver_version,
+        )?;
         let function = |name: &'static str| toolkit::module::function(module, name);
         let mask_count = function(KERNEL_MASK_COUNT)?;
         let mask_write = function(KERNEL_MASK_WRITE)?;
@@ -83,6 +91,7 @@ impl Gpu {
             snapshot: function(KERNEL_SNAPSHOT)?,
             item_blocks,
             reserve_threads: rle_kernels::abi::DEFAULT_RESERVE_THREADS,
+            programmatic,
             ctx,
             module,
             info,

@@ -4,7 +4,9 @@
 //! was too small, and assembles the results from mapped memory.
 //!
 //! Launch order: (`rle_widen` for half-precision logits or boxes), select
-//! with the ROIs, count, reserve, write, (`rle_snapshot` and the caller's
+//! with the ROIs, count, reserve, write (the last three programmatic on
+//! sm_90: each may start while the one before finishes, and waits for it
+//! on the GPU), (`rle_snapshot` and the caller's
 //! inputs-consumed event, for deferred frames), then the slot's `done`
 //! event. The reserve and write passes put the records, strings and counters
 //! into mapped memory themselves, so no copy-out follows. After the write
@@ -48,6 +50,9 @@ pub(crate) struct Launch<'a> {
     /// masks are snapshotted on overflow so the rerun never reads them.
     pub(crate) inputs_consumed: Option<EventHandle>,
     pub(crate) min_chunk_pixels: u32,
+    /// Launch the item passes programmatically where the module allows
+    /// (`Postprocessor::set_programmatic_launch`).
+    pub(crate) programmatic: bool,
 }
 
 /// A frame enqueued on a stream and not yet finished.
@@ -125,11 +130,14 @@ pub(crate) unsafe fn enqueue(
         mark(0)?;
         launch::select_roi(gpu, stream, &plan.frame, &bufs)?;
         mark(1)?;
-        launch::mask_count(gpu, stream, &plan.frame, &bufs)?;
+        // Programmatic launches only where kernels follow each other
+        // directly: a profiled frame's events sit between them.
+        let pdl = how.programmatic && how.profile.is_none();
+        launch::mask_count(gpu, stream, &plan.frame, &bufs, pdl)?;
         mark(2)?;
-        launch::mask_reserve(gpu, stream, &plan.frame, &bufs)?;
+        launch::mask_reserve(gpu, stream, &plan.frame, &bufs, pdl)?;
         mark(3)?;
-        launch::mask_write(gpu, stream, &plan.frame, &bufs)?;
+        launch::mask_write(gpu, stream, &plan.frame, &bufs, pdl)?;
         mark(4)?;
         if let Some(ev) = how.inputs_consumed {
             let halves = (inputs.masks_bytes / 2) as u64;
@@ -190,8 +198,8 @@ pub(crate) fn finish(
         unsafe {
             result::memset_d8_async(bufs.counters, 0, COUNTERS_RESET_BYTES, rerun_stream)
                 .call("cuMemsetD8Async")?;
-            launch::mask_reserve(gpu, rerun_stream, &p.plan.frame, &bufs)?;
-            launch::mask_write(gpu, rerun_stream, &p.plan.frame, &bufs)?;
+            launch::mask_reserve(gpu, rerun_stream, &p.plan.frame, &bufs, false)?;
+            launch::mask_write(gpu, rerun_stream, &p.plan.frame, &bufs, false)?;
             result::stream::synchronize(rerun_stream).call("cuStreamSynchronize")?;
         }
         let again = slot.counters_now();

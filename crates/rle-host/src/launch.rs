@@ -12,7 +12,7 @@ use rle_kernels::abi::{
 use crate::driver::Gpu;
 use crate::error::Result;
 // The launch wrapper and argument helper are the family-independent toolkit's.
-use crate::toolkit::launch::{arg, go};
+use crate::toolkit::launch::{arg, go, go_after};
 
 /// Arguments of `rle_select_roi` (checked against the bundle by a test).
 const SELECT_ROI_ARGS: usize = 17;
@@ -130,6 +130,10 @@ const _: () = assert!(
 /// `rle_mask_count`: a persistent grid of `gpu.item_blocks` blocks looping
 /// over the frame's items.
 ///
+/// With `programmatic` (and the module in its sm_90 form) the launch is
+/// programmatic (`toolkit::launch::go_after`): the three item-pass kernels
+/// wait for the grid before them themselves.
+///
 /// # Safety
 /// As for [`select_roi`]; `rle_select_roi` was launched first on the same stream.
 pub(crate) unsafe fn mask_count(
@@ -137,6 +141,7 @@ pub(crate) unsafe fn mask_count(
     stream: sys::CUstream,
     frame: &FrameParams,
     b: &FrameBuffers,
+    programmatic: bool,
 ) -> Result<()> {
     let mut params: [*mut c_void; MASK_COUNT_ARGS] = [
         arg(frame),
@@ -154,13 +159,14 @@ pub(crate) unsafe fn mask_count(
     // MASK_ITEM_BUDGET + B*Q states (the most items a frame can have) and
     // chunk_store as many slots of `frame.chunk_store_bytes`.
     unsafe {
-        go(
+        go_after(
             gpu.mask_count,
             (gpu.item_blocks, 1, 1),
             MASK_THREADS,
             stream,
             &mut params,
-            "cuLaunchKernel(rle_mask_count)",
+            programmatic && gpu.programmatic,
+            "cuLaunchKernel(Ex)(rle_mask_count)",
         )
     }
 }
@@ -175,6 +181,7 @@ pub(crate) unsafe fn mask_reserve(
     stream: sys::CUstream,
     frame: &FrameParams,
     b: &FrameBuffers,
+    programmatic: bool,
 ) -> Result<()> {
     let mut params: [*mut c_void; MASK_RESERVE_ARGS] = [
         arg(frame),
@@ -193,13 +200,14 @@ pub(crate) unsafe fn mask_reserve(
     // hold `frame.chars_capacity` bytes each; the host records are mapped
     // and sized for `B*Q` records and `B` counts.
     unsafe {
-        go(
+        go_after(
             gpu.mask_reserve,
             (frame.queries, frame.batch, 1),
             gpu.reserve_threads,
             stream,
             &mut params,
-            "cuLaunchKernel(rle_mask_reserve)",
+            programmatic && gpu.programmatic,
+            "cuLaunchKernel(Ex)(rle_mask_reserve)",
         )
     }
 }
@@ -216,6 +224,7 @@ pub(crate) unsafe fn mask_write(
     stream: sys::CUstream,
     frame: &FrameParams,
     b: &FrameBuffers,
+    programmatic: bool,
 ) -> Result<()> {
     let mut params: [*mut c_void; MASK_WRITE_ARGS] = [
         arg(frame),
@@ -237,13 +246,14 @@ pub(crate) unsafe fn mask_write(
     // store is the one `mask_count` filled for this frame; `host_counters`
     // is mapped and holds one record.
     unsafe {
-        go(
+        go_after(
             gpu.mask_write,
             (gpu.item_blocks, 1, 1),
             MASK_THREADS,
             stream,
             &mut params,
-            "cuLaunchKernel(rle_mask_write)",
+            programmatic && gpu.programmatic,
+            "cuLaunchKernel(Ex)(rle_mask_write)",
         )
     }
 }

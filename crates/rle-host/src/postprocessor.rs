@@ -192,6 +192,9 @@ struct GpuState {
     /// Events a wide tile of the mask passes encodes at once
     /// (`set_wide_events`; `FrameParams::wide_events`).
     wide_events: u32,
+    /// Whether the item passes are launched programmatically where the
+    /// module allows (`set_programmatic_launch`).
+    programmatic: bool,
     /// The slot of the last frame a synchronous call (`run*`) finished.
     last_run_slot: Option<usize>,
     /// Events of profiled frames (`run_device_profiled`), made on first use.
@@ -294,6 +297,7 @@ impl GpuState {
             uniform_groups: true,
             early_rois: true,
             wide_events: DEFAULT_WIDE_EVENTS,
+            programmatic: true,
             item_budget: DEFAULT_ITEM_BUDGET,
             item_target: None,
             max_chunk_pixels: DEFAULT_MAX_CHUNK_PIXELS,
@@ -435,6 +439,7 @@ impl GpuState {
             },
             inputs_consumed: asks.inputs_consumed,
             min_chunk_pixels: self.min_chunk_pixels,
+            programmatic: self.programmatic,
         };
         // SAFETY: the caller's contract; the slot was just sized for the plan.
         let pending = match unsafe { frame::enqueue(&self.gpu, slot, plan, layout, inputs, how) } {
@@ -669,6 +674,32 @@ impl Postprocessor {
     pub fn set_item_queue(&mut self, on: bool) {
         if let Backend::Gpu(g) = &mut self.backend {
             g.item_queue = on;
+        }
+    }
+
+    /// Whether the count, reserve and write passes are launched
+    /// programmatically (the default) where the device allows it (sm_90 and
+    /// later, with the module in its sm_90 form): each may be scheduled
+    /// while the kernel before it still runs and waits for it on the GPU
+    /// (`griddepcontrol.wait`), which hides the launch latency between
+    /// them. Off: ordinary launches, each after the previous one completes.
+    /// Results never depend on it: tests run both ways, benches compare.
+    /// No effect on the CPU backend or on older GPUs.
+    pub fn set_programmatic_launch(&mut self, on: bool) {
+        if let Backend::Gpu(g) = &mut self.backend {
+            g.programmatic = on;
+        }
+    }
+
+    /// Whether the next GPU frame's item passes are launched
+    /// programmatically ([`set_programmatic_launch`](Self::set_programmatic_launch)
+    /// on, and a device and driver that allow it); `false` on the CPU
+    /// backend. Profiled frames (`run_device_profiled`) never are: events
+    /// sit between their launches.
+    pub fn programmatic_launches(&self) -> bool {
+        match &self.backend {
+            Backend::Gpu(g) => g.programmatic && g.gpu.programmatic,
+            _ => false,
         }
     }
 

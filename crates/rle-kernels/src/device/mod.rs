@@ -8,8 +8,9 @@ use core::arch::nvptx;
 
 pub(crate) use kernel_prims::{
     atomic_add, atomic_add_u64, atomic_max, atomic_min, bid_x, bid_y, block_exclusive_scan,
-    fence_gpu, nbid_x, ntid, prefetch_l1, shared_bytes, shfl_idx, shfl_xor, sync, tid,
-    warp_aggregated_increment, warp_append, warp_inclusive_scan, warp_max, warp_min,
+    fence_gpu, grid_dependency_wait, launch_dependents, nbid_x, ntid, prefetch_l1, shared_bytes,
+    shfl_idx, shfl_xor, sync, tid, warp_aggregated_increment, warp_append, warp_inclusive_scan,
+    warp_max, warp_min,
 };
 
 mod convert;

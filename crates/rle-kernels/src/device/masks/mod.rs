@@ -49,7 +49,8 @@ mod walk;
 
 use super::{
     atomic_add, atomic_add_u64, atomic_max, atomic_min, bid_x, bid_y, block_exclusive_scan,
-    fence_gpu, nbid_x, ntid, shared_bytes, sync, tid, warp_max, warp_min,
+    fence_gpu, grid_dependency_wait, launch_dependents, nbid_x, ntid, shared_bytes, sync, tid,
+    warp_max, warp_min,
 };
 use crate::abi::{
     dtype, resize_mode, ChunkState, DetRecord, FrameCounters, FrameParams, ImageParams, MaskRoi,

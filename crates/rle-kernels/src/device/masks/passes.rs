@@ -38,6 +38,11 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
 ) {
     let sh = shared_bytes!("rle_mask_count_smem", 28936).cast::<u32>();
     let s = |i: usize| sh.wrapping_add(i);
+    // Launched programmatically (sm_90), this grid may start while
+    // `rle_select_roi` still runs: nothing is read before it completes. The
+    // next pass may then start on the SMs this one leaves free.
+    grid_dependency_wait();
+    launch_dependents();
     // SAFETY (whole body): see the contract; the loop and branches are
     // block-uniform.
     unsafe {
@@ -113,6 +118,9 @@ pub unsafe extern "ptx-kernel" fn rle_mask_write(
     host_counters: *mut FrameCounters,
 ) {
     let sh = shared_bytes!("rle_mask_write_smem", 28936).cast::<u32>();
+    // As in `rle_mask_count`: nothing is read before the reserve step's grid
+    // completes. (No dependent grid follows this one programmatically.)
+    grid_dependency_wait();
     // SAFETY (whole body): see the contract; the loop and skips are uniform.
     unsafe {
         let items = (*counters).items;

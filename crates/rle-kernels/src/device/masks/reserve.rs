@@ -340,6 +340,10 @@ pub unsafe extern "ptx-kernel" fn rle_mask_reserve(
     host_chars: *mut u8,
 ) {
     let sh = shared_bytes!("rle_mask_reserve_smem", 20736).cast::<u32>();
+    // As in `rle_mask_count`: nothing is read before the count pass
+    // completes, and the write pass may start on the SMs this grid leaves.
+    grid_dependency_wait();
+    launch_dependents();
     let (q, b) = (bid_x(), bid_y());
     // SAFETY (whole body): see the contract; the early return is uniform.
     unsafe {

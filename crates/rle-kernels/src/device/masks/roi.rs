@@ -287,6 +287,10 @@ pub unsafe extern "ptx-kernel" fn rle_select_roi(
     let sh = shared_bytes!("rle_select_roi_smem", 4320).cast::<u32>();
     let s = |i: usize| sh.wrapping_add(i);
     let (blk, t) = (bid_x(), tid());
+    // With programmatic launches (sm_90) the count pass's blocks may start
+    // now, on the SMs this grid leaves free, and wait there for this grid
+    // to complete (`grid_dependency_wait`) instead of being launched after.
+    launch_dependents();
     // SAFETY (whole body): see the contract; branches on block-uniform
     // values.
     unsafe {
