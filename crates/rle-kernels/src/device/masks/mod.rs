@@ -101,10 +101,19 @@ const RESERVE_SMEM_BYTES: usize = 20_736;
 const W_DECIDED: usize = MISC; // walk, thread 0: groups decided at once
 const W_WIDE: usize = MISC + 1; // walk, thread 0: wide tiles
 const W_SPLIT: usize = MISC + 2; // walk, thread 0: tiles encoded in parts
+const W_CHARS: usize = MISC + 3; // walk: characters of the chunk so far
+const W_AT: usize = MISC + 4; // walk: the destination (a pointer, 8-aligned: 2 slots)
+const W_CAP: usize = MISC + 6; // walk: the destination's capacity in bytes
+const W_EVENTS: usize = MISC + 7; // walk: events of the chunk so far
 const NMIX: usize = MISC + 8; // walk: mixed groups of the tile (their list at EVENTS)
 const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset
 const R_FITS: usize = MISC + 11; // reserve: the string fits
+                                 // walk: every character so far written to the destination (the item
+                                 // passes' own array; the reserve step, which has R_FITS here, is its own
+                                 // kernel).
+const W_WRITTEN: usize = MISC + 11;
+const _: () = assert!(W_AT % 2 == 0);
 const SUM: usize = MISC + 12; // plan: u64 sum of ROI pixels (8-aligned)
 const NEXT: usize = MISC + 14; // item passes: the block's next item (2 slots, in turn)
 

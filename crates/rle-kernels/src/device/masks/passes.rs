@@ -68,7 +68,7 @@ pub unsafe extern "ptx-kernel" fn rle_mask_count(
                     last: [*s(CARRY), *s(CARRY + 1), *s(CARRY + 2)],
                     out: 0,
                     skip: 0,
-                    stored: u32::from(dest.is_some() && w.written),
+                    stored: u32::from(w.written),
                     slot: item.slot,
                     decided: w.decided,
                     wide: w.wide,

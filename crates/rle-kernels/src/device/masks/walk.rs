@@ -25,13 +25,14 @@ use super::*;
 pub(super) struct Walked {
     pub(super) events: u32,
     pub(super) chars: u32,
-    /// Every one of those characters was written to the destination.
+    /// There is a destination and every one of those characters was
+    /// written to it.
     pub(super) written: bool,
     /// Groups of `MASK_ITEMS` pixels decided by `uniform`.
     pub(super) decided: u32,
-    /// Wide tiles walked; tiles (wide or not) encoded in parts. These three
-    /// counts are thread 0's (0 in the other threads): they are kept in
-    /// shared memory, not in every thread's registers through the walk.
+    /// Wide tiles walked; tiles (wide or not) encoded in parts. Every field
+    /// is thread 0's (0 or false in the other threads): the walk keeps them
+    /// in shared memory, not in every thread's registers.
     pub(super) wide: u32,
     pub(super) split: u32,
 }
@@ -45,13 +46,6 @@ pub(super) struct Dest {
     pub(super) cap: u32,
 }
 
-/// Events and characters of the chunk so far (block-uniform).
-struct Sums {
-    events: u32,
-    chars: u32,
-    written: bool,
-}
-
 /// Walks ROI pixels `[begin, end)` in tiles. Counts events and the characters
 /// of every event from the chunk's fourth on; with `out`, also writes those
 /// characters there as long as all of them so far fit its `cap` (a tile that
@@ -59,6 +53,14 @@ struct Sums {
 /// says no). Leaves the chunk's first three events in `FIRST` and its last
 /// three (newest first) in `CARRY`. `wide_events` is
 /// `FrameParams::wide_events`. Block-wide: every thread calls it.
+///
+/// What is the same in every thread and lives through the whole walk but is
+/// used only now and then (the chunk's event and character counts so far,
+/// whether every character so far was written, the destination) is kept in
+/// shared memory (`W_*` slots) instead of every thread's registers: the
+/// item passes are capped at 64 registers, and spilled values are what
+/// their time follows (docs/BENCHMARKS.md, eighth and ninth rounds). Only
+/// thread 0's `events`, `chars` and `written` in the answer are defined.
 #[inline(always)]
 pub(super) fn walk(
     cx: &Ctx,
@@ -70,11 +72,6 @@ pub(super) fn walk(
 ) -> Walked {
     let s = |i: usize| sh.wrapping_add(i);
     let (t, nt) = (tid(), ntid());
-    let mut sums = Sums {
-        events: 0,
-        chars: 0,
-        written: true,
-    };
     // Groups set without a vertical pass; wide tiles; tiles split: counted
     // by thread 0 in shared memory (they are the same in every thread, and
     // kept in registers they were three more values live across every loop
@@ -99,6 +96,17 @@ pub(super) fn walk(
             *s(W_DECIDED) = 0;
             *s(W_WIDE) = 0;
             *s(W_SPLIT) = 0;
+            *s(W_EVENTS) = 0;
+            *s(W_CHARS) = 0;
+            // Without a destination nothing is written: `written` says no
+            // from the start (every caller also checks `out` itself).
+            *s(W_WRITTEN) = u32::from(out.is_some());
+            let d = out.unwrap_or(Dest {
+                at: core::ptr::null_mut(),
+                cap: 0,
+            });
+            *s(W_AT).cast::<*mut u8>() = d.at;
+            *s(W_CAP) = d.cap;
         }
         sync();
         let mut tile = begin;
@@ -196,7 +204,7 @@ pub(super) fn walk(
                     (true, false) => (last, ECAP),
                     (false, _) => ((a + PART).min(last), ECAP),
                 };
-                if encode(cx, sh, tile, a, b, most, &mut sums, out) {
+                if encode(cx, sh, tile, a, b, most) {
                     a = b;
                 } else {
                     whole = false;
@@ -209,9 +217,9 @@ pub(super) fn walk(
     // SAFETY: thread 0 reads the counts it wrote itself.
     let mine = |slot: usize| if t == 0 { unsafe { *s(slot) } } else { 0 };
     Walked {
-        events: sums.events,
-        chars: sums.chars,
-        written: sums.written,
+        events: mine(W_EVENTS),
+        chars: mine(W_CHARS),
+        written: mine(W_WRITTEN) != 0,
         decided: mine(W_DECIDED),
         wide: mine(W_WIDE),
         split: mine(W_SPLIT),
@@ -219,7 +227,9 @@ pub(super) fn walk(
 }
 
 /// Events and characters of pixels `[a, b)` of the tile starting at `tile`
-/// (its foreground in shared memory), appended to `sums`, unless the part
+/// (its foreground in shared memory), added to the chunk's counts in the
+/// `W_EVENTS` and `W_CHARS` slots (and the characters written to the
+/// destination in `W_AT` / `W_CAP` while `W_WRITTEN` holds), unless the part
 /// holds more than `most` events: then nothing changes and the answer is
 /// `false` (block-uniform). Each thread takes a run of whole groups (one,
 /// or up to `GROUPS` in a wide tile) and finds each group's events with a
@@ -232,17 +242,7 @@ pub(super) fn walk(
 /// `FG` for positions `a - tile` ..= `b - tile + 1`; `b - a <=
 /// MASK_WIDE_TILE`; `most <= ECAP`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn encode(
-    cx: &Ctx,
-    sh: *mut u32,
-    tile: u32,
-    a: u32,
-    b: u32,
-    most: u32,
-    sums: &mut Sums,
-    out: Option<Dest>,
-) -> bool {
+unsafe fn encode(cx: &Ctx, sh: *mut u32, tile: u32, a: u32, b: u32, most: u32) -> bool {
     let s = |i: usize| sh.wrapping_add(i);
     let (t, nt) = (tid(), ntid());
     let fg_sh = sh.cast::<u8>().wrapping_add(FG);
@@ -251,7 +251,8 @@ unsafe fn encode(
     let hi = lo.saturating_add(per).min(b);
     // SAFETY (whole body): per the contract (a thread's groups are at most
     // GROUPS, so none is left out); event indices < n_tile <= most <= ECAP;
-    // `out` has `cap` bytes and only characters below it are written; the
+    // the destination in W_AT has W_CAP bytes (the walk's `out`) and only
+    // characters below them are written; the
     // barriers are reached by every thread (the early return is
     // block-uniform).
     unsafe {
@@ -308,7 +309,9 @@ unsafe fn encode(
             }
         }
         sync();
-        let ev_base = sums.events;
+        // The chunk's counts so far: thread 0 last wrote them before the
+        // previous call's final barrier (or the walk's first one).
+        let ev_base = *s(W_EVENTS);
         let ev = |i: i64| -> u32 {
             if i >= 0 {
                 *s(EVENTS + i as usize)
@@ -339,32 +342,38 @@ unsafe fn encode(
             mine += coded(i).map_or(0, char_len);
         }
         let (ch_pre, ch_tile) = block_exclusive_scan(mine, s(SCAN));
-        // `ch_tile` is block-uniform, so is the decision to write.
-        let ch_base = sums.chars;
-        sums.written &=
-            out.is_some_and(|d| u64::from(ch_base) + u64::from(ch_tile) <= u64::from(d.cap));
-        if let (true, Some(d)) = (sums.written, out) {
+        // `ch_tile` and the slots are block-uniform, so is the decision to
+        // write.
+        let ch_base = *s(W_CHARS);
+        let written =
+            *s(W_WRITTEN) != 0 && u64::from(ch_base) + u64::from(ch_tile) <= u64::from(*s(W_CAP));
+        if written {
+            let to = *s(W_AT).cast::<*mut u8>();
             let mut at = (ch_base + ch_pre) as usize;
             for i in lo..hi {
                 if let Some(x) = coded(i) {
-                    at += write_chars(x, |j, c| *d.at.add(at + j as usize) = c) as usize;
+                    at += write_chars(x, |j, c| *to.add(at + j as usize) = c) as usize;
                 }
             }
         }
         sync();
-        if t == 0 && n_tile > 0 {
-            let c = [
-                ev(n_tile as i64 - 1),
-                ev(n_tile as i64 - 2),
-                ev(n_tile as i64 - 3),
-            ];
-            *s(CARRY) = c[0];
-            *s(CARRY + 1) = c[1];
-            *s(CARRY + 2) = c[2];
+        if t == 0 {
+            if n_tile > 0 {
+                let c = [
+                    ev(n_tile as i64 - 1),
+                    ev(n_tile as i64 - 2),
+                    ev(n_tile as i64 - 3),
+                ];
+                *s(CARRY) = c[0];
+                *s(CARRY + 1) = c[1];
+                *s(CARRY + 2) = c[2];
+            }
+            // Every thread read the counts before the barrier above.
+            *s(W_EVENTS) = ev_base + n_tile;
+            *s(W_CHARS) = ch_base + ch_tile;
+            *s(W_WRITTEN) = u32::from(written);
         }
         sync();
-        sums.events += n_tile;
-        sums.chars += ch_tile;
     }
     true
 }
