@@ -109,9 +109,9 @@ const NMIX: usize = MISC + 8; // walk: mixed groups of the tile (their list at E
 const FLAG: usize = MISC + 9; // block-uniform yes/no from thread 0
 const R_OFF: usize = MISC + 10; // reserve: arena offset
 const R_FITS: usize = MISC + 11; // reserve: the string fits
-                                 // walk: every character so far written to the destination (the item
-                                 // passes' own array; the reserve step, which has R_FITS here, is its own
-                                 // kernel).
+/// Walk: every character so far was written to the destination. The item
+/// passes' own slot: the reserve step, which has `R_FITS` here, is a kernel
+/// of its own with its own shared array.
 const W_WRITTEN: usize = MISC + 11;
 const _: () = assert!(W_AT % 2 == 0);
 const SUM: usize = MISC + 12; // plan: u64 sum of ROI pixels (8-aligned)
