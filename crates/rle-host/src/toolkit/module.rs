@@ -16,14 +16,19 @@ use crate::error::{DriverContext, Error, Result};
 /// The caller owns the returned module and unloads it
 /// ([`result::module::unload`]) once no kernel of it runs.
 pub(crate) fn load(ptx: &PtxModule, driver_version: i32) -> Result<sys::CUmodule> {
-    let src = CString::new(ptx.text).expect("a PTX module contains no NUL byte");
-    // SAFETY: a NUL-terminated PTX image; the caller bound the context.
-    unsafe { result::module::load_data(src.as_ptr().cast()) }.map_err(|source| Error::PtxLoad {
+    load_text(ptx.text).map_err(|source| Error::PtxLoad {
         ptx_version: ptx.version().to_string(),
         ptx_target: ptx.target().to_string(),
         driver_version,
         source,
     })
+}
+
+/// `cuModuleLoadData` of a PTX text, into the context bound to this thread.
+fn load_text(text: &str) -> std::result::Result<sys::CUmodule, result::DriverError> {
+    let src = CString::new(text).expect("a PTX module contains no NUL byte");
+    // SAFETY: a NUL-terminated PTX image; the caller bound the context.
+    unsafe { result::module::load_data(src.as_ptr().cast()) }
 }
 
 /// The PTX ISA and target the sm_90 lines need (`griddepcontrol`: ISA 7.8).
@@ -83,12 +88,8 @@ pub(crate) fn load_for(
     driver_version: i32,
 ) -> Result<(sys::CUmodule, bool)> {
     if cc.0 >= 9 {
-        if let Some(text) = specialize_sm90(ptx.text) {
-            let src = CString::new(text).expect("a PTX module contains no NUL byte");
-            // SAFETY: a NUL-terminated PTX image; the caller bound the context.
-            if let Ok(m) = unsafe { result::module::load_data(src.as_ptr().cast()) } {
-                return Ok((m, true));
-            }
+        if let Some(m) = specialize_sm90(ptx.text).and_then(|text| load_text(&text).ok()) {
+            return Ok((m, true));
         }
     }
     Ok((load(ptx, driver_version)?, false))
